@@ -1,0 +1,173 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { ANONYMOUS } from './auth/principal.ts';
+import { type GangwayConfig, resolveHttp, type ResolvedHttp } from './config.ts';
+import { createLogger } from './logger.ts';
+import { Engine } from './protocol/engine.ts';
+import { RequestStateCodec } from './protocol/input-required.ts';
+import { SessionTable } from './protocol/session.ts';
+import { Registry } from './registry/registry.ts';
+import { openEphemeral, openStore } from './store/index.ts';
+import type { Ephemeral, Store } from './store/types.ts';
+import { McpEndpoint } from './transport/endpoint.ts';
+import { serveFetch, toResponse } from './transport/fetch-adapter.ts';
+import { ListenHub } from './transport/listen.ts';
+import { serveNode, writeReply } from './transport/node-adapter.ts';
+import { type HttpReply, httpError, jsonReply } from './transport/replies.ts';
+
+export interface Gangway {
+  /** Web-standard face: works with any fetch-style server (Hono, Bun, Deno, workers). */
+  fetch(request: Request): Promise<Response>;
+  /** node:http face (also Express / Fastify raw handlers). */
+  node(req: IncomingMessage, res: ServerResponse): void;
+  /** Starts a node:http server; resolves once it listens. */
+  listen(options?: { port?: number; host?: string }): Promise<{ url: string; port: number; server: Server }>;
+  /** Stops accepting, ends streams, drains in-flight requests, closes stores. */
+  close(): Promise<void>;
+  /** Tells subscribers (2025 resources/subscribe, 2026 subscriptions/listen) that a resource changed. */
+  notifyResourceUpdated(uri: string): number;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  /** Store and Ephemeral, opened on first use. */
+  stores(): Promise<{ store: Store; ephemeral: Ephemeral }>;
+}
+
+/** Builds a server from its definition. Every configuration error is thrown here. */
+export function createGangway(config: GangwayConfig): Gangway {
+  const http: ResolvedHttp = resolveHttp(config);
+  const logger =
+    config.logger && 'info' in config.logger ? (config.logger as Logger) : createLogger(config.logger as { level?: string });
+  const registry = new Registry(config);
+  const sessions = new SessionTable(http.sessions);
+  const hub = new ListenHub(sessions, registry.resourceList.length + registry.templates.length > 0);
+  const engine = new Engine({
+    registry,
+    serverInfo: {
+      name: config.name,
+      version: config.version,
+      ...(config.title ? { title: config.title } : {}),
+      ...(config.description ? { description: config.description } : {}),
+      ...(config.websiteUrl ? { websiteUrl: config.websiteUrl } : {}),
+    },
+    ...(config.instructions ? { instructions: config.instructions } : {}),
+    timeoutMs: http.requestTimeoutMs,
+    listTtlMs: config.lists?.ttlMs ?? 300_000,
+    stateCodec: new RequestStateCodec(http.secret, 10 * 60_000),
+    onHandlerError: (tool, err) => {
+      const ref = Math.random().toString(36).slice(2, 10);
+      logger.error({ err, tool, ref }, 'tool handler threw');
+      return ref;
+    },
+  });
+  const endpoint = new McpEndpoint({
+    engine,
+    guard: http.guard,
+    maxBodyBytes: http.maxBodyBytes,
+    stateless: http.stateless,
+    sessions,
+    hub,
+    authenticate: config.authenticate ?? (() => ANONYMOUS),
+    logger,
+    now: Date.now,
+  });
+
+  let opened: Promise<{ store: Store; ephemeral: Ephemeral }> | undefined;
+  const stores = () =>
+    (opened ??= Promise.all([
+      openStore(config.store ?? 'sqlite:./data/gangway.db'),
+      openEphemeral(config.ephemeral ?? 'memory'),
+    ]).then(([store, ephemeral]) => ({ store, ephemeral })));
+
+  let inflight = 0;
+  let closing = false;
+  let drained: (() => void) | undefined;
+  const done = () => {
+    if (--inflight === 0) drained?.();
+  };
+
+  /** Health and readiness: for load balancers, so no Host check and no auth. */
+  async function health(path: string): Promise<HttpReply | undefined> {
+    if (path === '/healthz') return jsonReply(200, '{"status":"ok"}');
+    if (path !== '/readyz') return undefined;
+    if (closing) return jsonReply(503, '{"status":"closing"}');
+    try {
+      const { store, ephemeral } = await stores();
+      await Promise.all([store.ping(), ephemeral.ping()]);
+      return jsonReply(200, JSON.stringify({ status: 'ready', store: store.kind, ephemeral: ephemeral.kind }));
+    } catch (err) {
+      logger.warn({ err }, 'readiness check failed');
+      return jsonReply(503, '{"status":"unavailable"}', { 'retry-after': '5' });
+    }
+  }
+
+  const notFound = () => httpError(404, 'Not Found');
+
+  const app: Gangway = {
+    registry,
+    logger,
+    stores,
+    node(req, res) {
+      inflight++;
+      res.once('close', done);
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const path = q < 0 ? url : url.slice(0, q);
+      if (closing) return writeReply(res, httpError(503, 'Service Unavailable: shutting down', { 'retry-after': '1' }), true);
+      if (path === http.path) return serveNode(endpoint, http.maxBodyBytes, req, res);
+      health(path).then((r) => writeReply(res, r ?? notFound(), req.method === 'POST'));
+    },
+    async fetch(request) {
+      inflight++;
+      try {
+        const path = new URL(request.url).pathname;
+        if (closing) return toResponse(httpError(503, 'Service Unavailable: shutting down', { 'retry-after': '1' }));
+        if (path === http.path) return await serveFetch(endpoint, http.maxBodyBytes, request);
+        return toResponse((await health(path)) ?? notFound());
+      } finally {
+        done();
+      }
+    },
+    notifyResourceUpdated: (uri) => hub.resourceUpdated(uri),
+    async listen(options = {}) {
+      await stores();
+      const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, app.node);
+      const host = options.host ?? http.host;
+      const port = options.port ?? http.port;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      listening = server;
+      const actual = (server.address() as AddressInfo).port;
+      const shown = host.includes(':') ? `[${host}]` : host;
+      return { url: `http://${shown}:${actual}${http.path}`, port: actual, server };
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      listening?.close();
+      hub.close();
+      if (inflight > 0) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, http.drainMs);
+          drained = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+      sessions.close();
+      listening?.closeAllConnections();
+      if (opened) {
+        const { store, ephemeral } = await opened;
+        await Promise.all([store.close(), ephemeral.close()]);
+      }
+    },
+  };
+  let listening: Server | undefined;
+  return app;
+}

@@ -1,0 +1,70 @@
+/**
+ * Errors with stable codes, mapped to the wire in one place (transport/ for JSON-RPC,
+ * oauth/ for OAuth). Three families that never mix: configuration errors (thrown at
+ * start-up), JSON-RPC protocol errors, and tool errors (returned as `isError` results).
+ */
+
+/** Bad options: thrown by createGangway() and the CLI before anything listens. */
+export class GangwayConfigError extends Error {
+  override name = 'GangwayConfigError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** JSON-RPC 2.0 error codes, plus the MCP ones (2026-07-28 adds -32020..-32022). */
+export const RpcCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  /** 2025 eras: resources/read of an unknown URI. */
+  ResourceNotFound: -32002,
+  /** Implementation-defined range; the SDKs use it for an unknown Mcp-Session-Id. */
+  SessionNotFound: -32001,
+  RequestTimeout: -32001,
+  RequestCancelled: -32800,
+  HeaderMismatch: -32020,
+  MissingRequiredClientCapability: -32021,
+  UnsupportedProtocolVersion: -32022,
+} as const;
+
+/** A JSON-RPC error to send back; `httpStatus` is what the HTTP face answers with. */
+export class RpcError extends Error {
+  override name = 'RpcError';
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+    readonly httpStatus = 200,
+  ) {
+    super(message);
+  }
+}
+
+export const parseError = (detail: string) => new RpcError(RpcCode.ParseError, `Parse error: ${detail}`, undefined, 400);
+export const invalidRequest = (detail: string, httpStatus = 400) =>
+  new RpcError(RpcCode.InvalidRequest, `Invalid request: ${detail}`, undefined, httpStatus);
+export const invalidParams = (detail: string, data?: unknown) =>
+  new RpcError(RpcCode.InvalidParams, detail, data);
+export const methodNotFound = (method: string, httpStatus = 200) =>
+  new RpcError(RpcCode.MethodNotFound, `Method not found: ${method}`, undefined, httpStatus);
+
+/**
+ * Thrown by a tool handler to report a failure the model should read ("Merchant not found").
+ * Becomes `{ isError: true, content: [{ type: 'text', text: message }] }`. Any other error a
+ * handler throws is reported without its message, which might hold a secret.
+ */
+export class ToolError extends Error {
+  override name = 'ToolError';
+  constructor(
+    message: string,
+    readonly structured?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,197 @@
+import { principalKey } from '../auth/principal.ts';
+import { invalidParams, methodNotFound } from '../errors.ts';
+import type { ListKind, Registry } from '../registry/registry.ts';
+import { complete } from './completion.ts';
+import { type Era, negotiateLegacy, SUPPORTED_VERSIONS } from './eras.ts';
+import { InputRequired, RequestStateCodec } from './input-required.ts';
+import { getPrompt } from './prompts.ts';
+import { readResource, subscribe } from './resources.ts';
+import { isLogLevel, type RequestScope } from './scope.ts';
+import { promptWire, resourceWire, templateWire, toolWire } from './shape.ts';
+import { callTool, type ToolRunnerOptions } from './tools.ts';
+
+export interface ServerInfo {
+  name: string;
+  version: string;
+  title?: string;
+  description?: string;
+  websiteUrl?: string;
+}
+
+export interface EngineOptions {
+  registry: Registry;
+  serverInfo: ServerInfo;
+  instructions?: string;
+  timeoutMs: number;
+  /** 2026-07-28 `ttlMs` on list and discover results. */
+  listTtlMs: number;
+  stateCodec: RequestStateCodec;
+  onHandlerError: ToolRunnerOptions['onHandlerError'];
+}
+
+type Method = (params: Record<string, unknown> | undefined, scope: RequestScope) => unknown;
+
+/**
+ * JSON-RPC dispatch for every era. Knows nothing of HTTP: the transport hands it a method,
+ * params and a RequestScope and gets back a result object, or a Buffer holding a result
+ * serialised once (lists), or a thrown RpcError.
+ */
+export class Engine {
+  readonly capabilities: Record<string, unknown>;
+  private readonly shared: Map<string, Method>;
+  private readonly legacyOnly: Map<string, Method>;
+  private readonly modernOnly: Map<string, Method>;
+  private readonly discoverBytes: Buffer;
+
+  constructor(private readonly o: EngineOptions) {
+    const r = o.registry;
+    const hasResources = r.resourceList.length > 0 || r.templates.length > 0;
+    const hasCompletions =
+      r.templates.some((t) => t.def.complete) || r.promptList.some((p) => p.arguments?.some((a) => a.complete));
+    this.capabilities = {
+      ...(r.toolList.length ? { tools: { listChanged: false } } : {}),
+      ...(hasResources ? { resources: { subscribe: true, listChanged: false } } : {}),
+      ...(r.promptList.length ? { prompts: { listChanged: false } } : {}),
+      ...(hasCompletions ? { completions: {} } : {}),
+      logging: {},
+    };
+    const runner: ToolRunnerOptions = { registry: r, timeoutMs: o.timeoutMs, onHandlerError: o.onHandlerError };
+
+    this.shared = new Map<string, Method>([
+      ['tools/list', (p, s) => this.list('tools', r.toolList, p, s, (t, era) => toolWire(t, era))],
+      ['resources/list', (p, s) => this.list('resources', r.resourceList, p, s, resourceWire)],
+      ['resources/templates/list', (p, s) => this.list('resources/templates', r.templates, p, s, (t, e) => templateWire(t.def, e))],
+      ['prompts/list', (p, s) => this.list('prompts', r.promptList, p, s, promptWire)],
+      ['tools/call', (p, s) => this.roundTrip(p, s, 'name', (p2, s2) => callTool(p2, s2, runner))],
+      ['resources/read', (p, s) => this.roundTrip(p, s, 'uri', (p2, s2) => readResource(p2, s2, r))],
+      ['prompts/get', (p, s) => this.roundTrip(p, s, 'name', (p2, s2) => getPrompt(p2, s2, r))],
+      ['completion/complete', (p, s) => complete(p, s, r)],
+    ]);
+    this.legacyOnly = new Map<string, Method>([
+      ['ping', () => ({})],
+      ['logging/setLevel', (p, s) => this.setLevel(p, s)],
+      ['resources/subscribe', (p, s) => subscribe(p, s, true)],
+      ['resources/unsubscribe', (p, s) => subscribe(p, s, false)],
+    ]);
+    this.modernOnly = new Map<string, Method>([['server/discover', () => this.discoverBytes]]);
+    this.discoverBytes = Buffer.from(
+      JSON.stringify({
+        supportedVersions: SUPPORTED_VERSIONS,
+        capabilities: this.capabilities,
+        ...(o.instructions ? { instructions: o.instructions } : {}),
+        resultType: 'complete',
+        ttlMs: o.listTtlMs,
+        cacheScope: 'public',
+        _meta: { 'io.modelcontextprotocol/serverInfo': o.serverInfo },
+      }),
+    );
+  }
+
+  /** True if `method` exists in `era` (unknown methods are -32601, 404 over modern HTTP). */
+  knows(method: string, era: Era): boolean {
+    return this.shared.has(method) || (era.modern ? this.modernOnly : this.legacyOnly).has(method);
+  }
+
+  handle(method: string, params: Record<string, unknown> | undefined, scope: RequestScope): unknown {
+    const fn = this.shared.get(method) ?? (scope.era.modern ? this.modernOnly : this.legacyOnly).get(method);
+    if (!fn) throw methodNotFound(method, scope.era.modern ? 404 : 200);
+    return fn(params, scope);
+  }
+
+  /** initialize (2025 eras): negotiated era and the result to send. */
+  initialize(params: Record<string, unknown> | undefined) {
+    if (!params || typeof params.protocolVersion !== 'string') {
+      throw invalidParams('initialize needs params.protocolVersion (string)');
+    }
+    const caps = params.capabilities;
+    if (caps !== undefined && (typeof caps !== 'object' || caps === null || Array.isArray(caps))) {
+      throw invalidParams('initialize params.capabilities must be an object');
+    }
+    const era = negotiateLegacy(params.protocolVersion);
+    const result: Record<string, unknown> = {
+      protocolVersion: era.version,
+      capabilities: this.capabilities,
+      serverInfo: this.o.serverInfo,
+    };
+    if (this.o.instructions) result.instructions = this.o.instructions;
+    return {
+      era,
+      result,
+      clientCapabilities: (caps ?? {}) as Record<string, unknown>,
+      clientInfo: params.clientInfo as { name?: string; version?: string } | undefined,
+    };
+  }
+
+  private list<T>(
+    kind: ListKind,
+    items: readonly T[],
+    params: Record<string, unknown> | undefined,
+    scope: RequestScope,
+    wire: (item: T, era: Era) => unknown,
+  ): Buffer {
+    const era = scope.era;
+    let offset = 0;
+    const cursor = params?.cursor;
+    if (cursor !== undefined) {
+      const parsed = typeof cursor === 'string' ? this.o.registry.parseCursor(kind, cursor) : null;
+      if (parsed === null) throw invalidParams('Invalid cursor: start again without one');
+      offset = parsed;
+    }
+    return this.o.registry.listPage(kind, items, offset, era.version, (page, nextCursor) => {
+      const key = kind === 'resources/templates' ? 'resourceTemplates' : kind;
+      const result: Record<string, unknown> = { [key]: page.map((i) => wire(i, era)) };
+      if (nextCursor) result.nextCursor = nextCursor;
+      if (era.resultType) {
+        result.resultType = 'complete';
+        result.ttlMs = this.o.listTtlMs;
+        result.cacheScope = 'public';
+      }
+      return result;
+    });
+  }
+
+  private setLevel(params: Record<string, unknown> | undefined, scope: RequestScope) {
+    if (!isLogLevel(params?.level)) throw invalidParams('logging/setLevel needs params.level (a syslog level name)');
+    if (scope.session) scope.session.logLevel = params.level;
+    return {};
+  }
+
+  /**
+   * 2026-07-28 multi round-trip: opens the signed requestState, hands the handler its answers,
+   * and turns an InputRequired into an `input_required` result carrying a new state.
+   */
+  private async roundTrip(
+    params: Record<string, unknown> | undefined,
+    scope: RequestScope,
+    targetKey: 'name' | 'uri',
+    run: (p: Record<string, unknown> | undefined, s: RequestScope) => Promise<unknown>,
+  ): Promise<unknown> {
+    if (!scope.era.modern) return run(params, scope);
+    const binding = RequestStateCodec.binding(
+      principalKey(scope.principal),
+      scope.method,
+      String(params?.[targetKey] ?? ''),
+      params?.arguments,
+    );
+    let answers: Record<string, unknown> = {};
+    if (params?.requestState !== undefined) answers = this.o.stateCodec.open(params.requestState, binding);
+    const given = params?.inputResponses;
+    if (given !== undefined) {
+      if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+        throw invalidParams('inputResponses must be an object keyed like inputRequests');
+      }
+      answers = { ...answers, ...(given as Record<string, unknown>) };
+    }
+    const inner: RequestScope = Object.keys(answers).length ? { ...scope, inputResponses: answers } : scope;
+    try {
+      return await run(params, inner);
+    } catch (err) {
+      if (!(err instanceof InputRequired)) throw err;
+      return {
+        resultType: 'input_required',
+        inputRequests: err.requests,
+        requestState: this.o.stateCodec.seal(binding, answers),
+      };
+    }
+  }
+}

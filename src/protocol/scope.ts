@@ -1,0 +1,44 @@
+import type { Principal } from '../auth/principal.ts';
+import type { LogLevel } from '../registry/types.ts';
+import type { RequestId } from '../transport/envelope.ts';
+import type { Era } from './eras.ts';
+import type { Session } from './session.ts';
+
+/**
+ * One JSON-RPC request as the protocol layer sees it: no HTTP in here. The transport builds
+ * it; protocol/ and policy/ only read it.
+ */
+export interface RequestScope {
+  readonly era: Era;
+  readonly id: RequestId;
+  readonly method: string;
+  readonly principal: Principal;
+  /** 2025 eras with sessions. */
+  readonly session: Session | undefined;
+  readonly clientCapabilities: Record<string, unknown>;
+  readonly progressToken: string | number | undefined;
+  /** Level enabled for notifications/message, or undefined for none. */
+  readonly logLevel: LogLevel | undefined;
+  readonly signal: AbortSignal;
+  /** Aborts this request's work (timeout); the transport aborts on disconnect and cancel. */
+  abort(reason: Error): void;
+  /**
+   * Sends a message tied to this request (progress, log, a server-to-client request) on its
+   * response stream, upgrading a JSON answer to SSE if the client accepts it. False when the
+   * message cannot be delivered (no stream possible).
+   */
+  send(message: object): boolean;
+  /** 2026-07-28 multi round-trip: responses the client supplied (already verified). */
+  readonly inputResponses: Record<string, unknown> | undefined;
+}
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+const RANK = new Map(LEVELS.map((l, i) => [l, i]));
+
+export function isLogLevel(v: unknown): v is LogLevel {
+  return typeof v === 'string' && RANK.has(v as LogLevel);
+}
+
+export function levelEnabled(level: LogLevel, threshold: LogLevel | undefined): boolean {
+  return threshold !== undefined && RANK.get(level)! >= RANK.get(threshold)!;
+}

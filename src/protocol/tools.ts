@@ -1,0 +1,122 @@
+import { invalidParams, RpcError, ToolError } from '../errors.ts';
+import type { CompiledTool, Registry } from '../registry/registry.ts';
+import { describeErrors } from '../registry/schema.ts';
+import type { CallToolResult, ContentBlock, ToolReturn } from '../registry/types.ts';
+import type { Era } from './eras.ts';
+import { handlerContext } from './handler-context.ts';
+import { InputRequired } from './input-required.ts';
+import type { RequestScope } from './scope.ts';
+
+export class TimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+export interface ToolRunnerOptions {
+  registry: Registry;
+  timeoutMs: number;
+  /** Called with the error a handler threw that was not a ToolError (logged, never sent). */
+  onHandlerError(tool: string, err: unknown, scope: RequestScope): string;
+}
+
+/** tools/call: find, validate, run with a deadline, normalise the result for the era. */
+export async function callTool(params: Record<string, unknown> | undefined, scope: RequestScope, o: ToolRunnerOptions) {
+  const name = params?.name;
+  if (typeof name !== 'string') throw invalidParams('tools/call needs params.name (string)');
+  const tool = o.registry.tools.get(name);
+  if (!tool) throw invalidParams(`Unknown tool: ${name.slice(0, 128)}`);
+  const args = params?.arguments ?? {};
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+    throw invalidParams(`Invalid arguments for tool ${name}: arguments must be an object`);
+  }
+  if (!tool.validateInput(args)) {
+    const message = `Invalid arguments for tool ${name}: ${describeErrors(tool.validateInput.errors)}`;
+    // 2025-11-25 (SEP-1303): validation failures are tool errors the model can correct.
+    if (scope.era.validationAsToolError) return errorResult(message, scope.era);
+    throw invalidParams(message);
+  }
+  return runTool(tool, args as Record<string, unknown>, scope, o);
+}
+
+async function runTool(tool: CompiledTool, args: Record<string, unknown>, scope: RequestScope, o: ToolRunnerOptions) {
+  const ms = tool.def.timeoutMs ?? o.timeoutMs;
+  const timer = setTimeout(() => scope.abort(new TimeoutError(`Tool ${tool.name} timed out after ${ms} ms`)), ms);
+  try {
+    const ctx = handlerContext(scope, scope.signal);
+    const value = await untilAborted(tool.def.handler(args, ctx), scope.signal);
+    return toolResult(tool, value, scope.era);
+  } catch (err) {
+    if (err instanceof ToolError) return errorResult(err.message, scope.era, err.structured);
+    if (err instanceof InputRequired || err instanceof RpcError) throw err;
+    if (err instanceof TimeoutError) return errorResult(err.message, scope.era);
+    if (scope.signal.aborted) throw scope.signal.reason;
+    const ref = o.onHandlerError(tool.name, err, scope);
+    return errorResult(`Tool ${tool.name} failed (reference ${ref}).`, scope.era);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves with the handler's value, or rejects as soon as the signal aborts. */
+function untilAborted<T>(value: T | Promise<T>, signal: AbortSignal): Promise<T> | T {
+  if (!(value instanceof Promise)) return value;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    value.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function toolResult(tool: CompiledTool, value: ToolReturn, era: Era): Record<string, unknown> {
+  let result: CallToolResult;
+  if (typeof value === 'string') result = { content: [{ type: 'text', text: value }] };
+  else if (value === undefined || value === null) result = { content: [] };
+  else if (isCallToolResult(value)) result = value;
+  else {
+    const text = JSON.stringify(value);
+    result = Array.isArray(value)
+      ? { content: [{ type: 'text', text }] }
+      : { content: [{ type: 'text', text }], structuredContent: value as Record<string, unknown> };
+  }
+  if (tool.validateOutput && !result.isError) {
+    if (!result.structuredContent) {
+      return errorResult(`Tool ${tool.name} returned no structured content although it declares an outputSchema`, era);
+    }
+    if (!tool.validateOutput(result.structuredContent)) {
+      return errorResult(
+        `Tool ${tool.name} returned output that does not match its outputSchema: ${describeErrors(tool.validateOutput.errors)}`,
+        era,
+      );
+    }
+  }
+  return forEra(result, era);
+}
+
+function isCallToolResult(v: object): v is CallToolResult {
+  return Array.isArray((v as CallToolResult).content) && Object.keys(v).every((k) => RESULT_KEYS.has(k));
+}
+const RESULT_KEYS = new Set(['content', 'structuredContent', 'isError', '_meta']);
+
+export function errorResult(text: string, era: Era, structured?: Record<string, unknown>): Record<string, unknown> {
+  const content: ContentBlock[] = [{ type: 'text', text }];
+  return forEra(structured ? { content, structuredContent: structured, isError: true } : { content, isError: true }, era);
+}
+
+function forEra(result: CallToolResult, era: Era): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...result };
+  if (!era.structured) {
+    delete out.structuredContent;
+    delete out._meta;
+  }
+  if (era.resultType) out.resultType = 'complete';
+  return out;
+}

@@ -1,0 +1,297 @@
+import type { Logger } from 'pino';
+import { type Principal, principalKey } from '../auth/principal.ts';
+import { invalidParams, invalidRequest, RpcCode, RpcError } from '../errors.ts';
+import { ERA_2025_03_26, type Era, eraFor, SUPPORTED_VERSIONS } from '../protocol/eras.ts';
+import type { Engine } from '../protocol/engine.ts';
+import { isLogLevel } from '../protocol/scope.ts';
+import { Session, type SessionTable } from '../protocol/session.ts';
+import { type RequestId, type RpcMessage, type RpcRequest, readMessage } from './envelope.ts';
+import { runRequest } from './exchange.ts';
+import { acceptedTypes, type GuardOptions, hostAllowed, isJsonContentType, originAllowed } from './guard.ts';
+import { checkStandardHeaders } from './headers.ts';
+import type { ListenHub } from './listen.ts';
+import { ACCEPTED, errorMessage, errorReply, type HttpReply, httpError, jsonReply, resultMessage } from './replies.ts';
+import { parseStrictJson } from './strict-json.ts';
+
+/** The request as both HTTP faces present it: method and lower-case header lookup. */
+export interface HttpInput {
+  readonly method: string;
+  header(name: string): string | undefined;
+}
+
+export type Authenticate = (input: HttpInput) => Principal | HttpReply | Promise<Principal | HttpReply>;
+
+export interface EndpointOptions {
+  engine: Engine;
+  guard: GuardOptions;
+  maxBodyBytes: number;
+  /** Serve 2025 eras without Mcp-Session-Id (seed 003). */
+  stateless: boolean;
+  sessions: SessionTable;
+  hub: ListenHub;
+  authenticate: Authenticate;
+  logger: Logger;
+  now: () => number;
+}
+
+const META_VERSION = 'io.modelcontextprotocol/protocolVersion';
+const META_CAPS = 'io.modelcontextprotocol/clientCapabilities';
+const META_LOG = 'io.modelcontextprotocol/logLevel';
+
+/**
+ * The MCP endpoint, shared by the fetch face and the node:http fast path: every decision is
+ * made here, the adapters only move bytes. `deliver` is called exactly once per POST.
+ */
+export class McpEndpoint {
+  constructor(private readonly o: EndpointOptions) {}
+
+  /** Checks made before the body is read. Null: go on and read it. */
+  preflight(input: HttpInput): HttpReply | null {
+    if (!hostAllowed(input.header('host'), this.o.guard)) return httpError(403, 'Forbidden: Host not allowed');
+    if (!originAllowed(input.header('origin'), this.o.guard)) return httpError(403, 'Forbidden: Origin not allowed');
+    if (input.method !== 'POST') return null;
+    if (!isJsonContentType(input.header('content-type'))) {
+      return httpError(415, 'Unsupported Media Type: POST bodies must be application/json');
+    }
+    const length = input.header('content-length');
+    if (length !== undefined && Number(length) > this.o.maxBodyBytes) return this.tooLarge();
+    return null;
+  }
+
+  tooLarge(): HttpReply {
+    return httpError(413, `Payload Too Large: the limit is ${this.o.maxBodyBytes} bytes`);
+  }
+
+  /** Handles one POST body. Returns a cancel function for a client that goes away. */
+  post(input: HttpInput, body: string, deliver: (reply: HttpReply) => void): () => void {
+    let cancel = noop;
+    const fail = (err: unknown) => deliver(this.crash(err));
+    try {
+      const parsed = parseStrictJson(body);
+      const batch = Array.isArray(parsed);
+      if (batch && parsed.length === 0) throw invalidRequest('empty batch');
+      const messages = (batch ? parsed : [parsed]).map(readMessage);
+      const headerVersion = input.header('mcp-protocol-version');
+      const era = headerVersion === undefined ? undefined : eraFor(headerVersion);
+      if (headerVersion !== undefined && !era) {
+        const first = messages[0];
+        deliver(errorReply(first && 'id' in first ? (first.id as RequestId) : null, unsupportedVersion(headerVersion)));
+        return noop;
+      }
+      const work = era?.modern
+        ? this.modern(input, era, messages, batch, (c) => (cancel = c))
+        : this.legacy(input, era, messages, batch, (c) => (cancel = c));
+      work.then(deliver, fail);
+    } catch (err) {
+      fail(err);
+    }
+    return () => cancel();
+  }
+
+  /** GET: the 2025 session stream; 405 where the era or mode has none. */
+  async get(input: HttpInput): Promise<HttpReply> {
+    const version = input.header('mcp-protocol-version');
+    if (this.o.stateless || (version !== undefined && eraFor(version)?.modern)) {
+      return httpError(405, 'Method Not Allowed', { allow: 'POST' });
+    }
+    if (!acceptedTypes(input.header('accept')).sse) return httpError(406, 'Not Acceptable: GET needs Accept: text/event-stream');
+    const found = await this.findSession(input);
+    if ('status' in found) return found;
+    return this.o.hub.openSessionStream(found);
+  }
+
+  /** DELETE: ends a 2025 session. */
+  async delete(input: HttpInput): Promise<HttpReply> {
+    if (this.o.stateless) return httpError(405, 'Method Not Allowed', { allow: 'POST' });
+    const found = await this.findSession(input);
+    if ('status' in found) return found;
+    this.o.sessions.delete(found.id);
+    return { status: 204, headers: {} };
+  }
+
+  private async findSession(input: HttpInput): Promise<Session | HttpReply> {
+    const id = input.header('mcp-session-id');
+    if (!id) return httpError(400, 'Bad Request: Mcp-Session-Id header is required');
+    const principal = await this.o.authenticate(input);
+    if ('status' in principal) return principal;
+    return this.o.sessions.get(id, principalKey(principal)) ?? sessionNotFound(null);
+  }
+
+  private async modern(
+    input: HttpInput,
+    era: Era,
+    messages: Array<RpcMessage | { kind: 'invalid'; id: unknown; error: RpcError }>,
+    batch: boolean,
+    setCancel: (c: () => void) => void,
+  ): Promise<HttpReply> {
+    const msg = messages[0]!;
+    if (batch) throw invalidRequest('JSON-RPC batches are not supported in protocol version 2026-07-28');
+    if (msg.kind === 'invalid') return errorReply(msg.id as null, msg.error);
+    if (msg.kind !== 'request') return ACCEPTED; // notifications (cancellation is a closed stream) and stray responses
+    try {
+      checkStandardHeaders(msg, input.header);
+      const meta = msg.params?._meta as Record<string, unknown> | undefined;
+      if (!meta || typeof meta !== 'object' || meta[META_VERSION] === undefined || meta[META_CAPS] === undefined) {
+        throw new RpcError(
+          RpcCode.InvalidParams,
+          `Invalid params: _meta must carry "${META_VERSION}" and "${META_CAPS}"`,
+          undefined,
+          400,
+        );
+      }
+      if (meta[META_VERSION] !== era.version) {
+        throw new RpcError(
+          RpcCode.HeaderMismatch,
+          `Header mismatch: MCP-Protocol-Version header value '${era.version}' does not match body value '${String(meta[META_VERSION]).slice(0, 40)}'`,
+          undefined,
+          400,
+        );
+      }
+      const caps = meta[META_CAPS];
+      if (typeof caps !== 'object' || caps === null || Array.isArray(caps)) {
+        throw new RpcError(RpcCode.InvalidParams, `Invalid params: ${META_CAPS} must be an object`, undefined, 400);
+      }
+      const level = meta[META_LOG];
+      if (level !== undefined && !isLogLevel(level)) throw invalidParams(`Invalid params: unknown log level`);
+      if (!this.o.engine.knows(msg.method, era)) throw new RpcError(RpcCode.MethodNotFound, `Method not found: ${msg.method.slice(0, 64)}`, undefined, 404);
+      const principal = await this.o.authenticate(input);
+      if ('status' in principal) return principal;
+      if (msg.method === 'subscriptions/listen') return this.o.hub.listen(msg, era);
+      return await new Promise<HttpReply>((resolve) => {
+        setCancel(
+          runRequest(this.o.engine, msg, {
+            era,
+            principal,
+            session: undefined,
+            clientCapabilities: caps as Record<string, unknown>,
+            logLevel: level as never,
+            streamable: acceptedTypes(input.header('accept')).sse,
+            onError: (err) => this.report(err),
+            deliver: resolve,
+          }),
+        );
+      });
+    } catch (err) {
+      if (err instanceof RpcError) return errorReply(msg.id, err);
+      throw err;
+    }
+  }
+
+  private async legacy(
+    input: HttpInput,
+    headerEra: Era | undefined,
+    messages: Array<RpcMessage | { kind: 'invalid'; id: unknown; error: RpcError }>,
+    batch: boolean,
+    setCancel: (c: () => void) => void,
+  ): Promise<HttpReply> {
+    const init = messages.find((m): m is RpcRequest => m.kind === 'request' && m.method === 'initialize');
+    const sessionId = input.header('mcp-session-id');
+    const principal = await this.o.authenticate(input);
+    if ('status' in principal) return principal;
+
+    if (init) {
+      if (batch) return errorReply(init.id, invalidRequest('initialize must not be part of a batch'));
+      if (sessionId) return errorReply(init.id, invalidRequest('initialize must not carry Mcp-Session-Id'));
+      const { era, result, clientCapabilities, clientInfo } = this.o.engine.initialize(init.params);
+      if (this.o.stateless) return jsonReply(200, resultMessage(init.id, result));
+      const session = new Session(principalKey(principal), era, clientCapabilities, clientInfo, this.o.now());
+      this.o.sessions.add(session);
+      return jsonReply(200, resultMessage(init.id, result), { 'mcp-session-id': session.id });
+    }
+
+    const firstId = messages.find((m) => m.kind === 'request')?.id ?? null;
+    let session: Session | undefined;
+    let era: Era;
+    if (sessionId) {
+      session = this.o.sessions.get(sessionId, principalKey(principal));
+      if (!session) return sessionNotFound(firstId);
+      if (headerEra && headerEra !== session.era) {
+        return errorReply(firstId, invalidRequest(`MCP-Protocol-Version ${headerEra.version} does not match the session's ${session.era.version}`));
+      }
+      era = session.era;
+    } else if (this.o.stateless) {
+      era = headerEra ?? ERA_2025_03_26;
+    } else {
+      return errorReply(firstId, invalidRequest('Mcp-Session-Id header is required: send initialize first'));
+    }
+    if (batch && !era.batches) return errorReply(firstId, invalidRequest(`JSON-RPC batches are not supported in ${era.version}`));
+
+    const requests: RpcRequest[] = [];
+    const errors: string[] = [];
+    for (const m of messages) {
+      if (m.kind === 'request') requests.push(m);
+      else if (m.kind === 'invalid') errors.push(errorMessage(m.id as null, m.error));
+      else if (m.kind === 'response') session?.settle(m.id, m.result, m.error);
+      else this.notification(m.method, m.params, session);
+    }
+    if (!batch && errors.length) return jsonReply(400, errors[0]!);
+    if (requests.length === 0) return errors.length ? jsonReply(400, `[${errors.join(',')}]`) : ACCEPTED;
+
+    const streamable = !batch && acceptedTypes(input.header('accept')).sse;
+    const base = {
+      era,
+      principal,
+      session,
+      clientCapabilities: session?.clientCapabilities ?? {},
+      // 2025 eras: log messages flow once the client has set a level (logging/setLevel)
+      get logLevel() {
+        return session?.logLevel;
+      },
+      streamable,
+      onError: (err: unknown) => this.report(err),
+    };
+    if (!batch) {
+      return new Promise<HttpReply>((resolve) => setCancel(runRequest(this.o.engine, requests[0]!, { ...base, logLevel: session?.logLevel, deliver: resolve })));
+    }
+    const bodies = await Promise.all(
+      requests.map(
+        (r) => new Promise<HttpReply>((resolve) => runRequest(this.o.engine, r, { ...base, logLevel: session?.logLevel, deliver: resolve })),
+      ),
+    );
+    const parts = [...bodies.map((b) => String(b.body)), ...errors];
+    return jsonReply(200, `[${parts.join(',')}]`);
+  }
+
+  private notification(method: string, params: Record<string, unknown> | undefined, session: Session | undefined) {
+    if (!session) return;
+    if (method === 'notifications/initialized') session.initialized = true;
+    else if (method === 'notifications/cancelled') {
+      const id = params?.requestId;
+      if (typeof id === 'string' || typeof id === 'number') session.inflight?.get(id)?.abort(new CancelledError());
+    }
+  }
+
+  private crash(err: unknown): HttpReply {
+    if (err instanceof RpcError) return errorReply(null, err);
+    const ref = this.report(err);
+    return errorReply(null, new RpcError(RpcCode.InternalError, `Internal error (reference ${ref})`, undefined, 500));
+  }
+
+  private report(err: unknown): string {
+    const ref = Math.random().toString(36).slice(2, 10);
+    this.o.logger.error({ err, ref }, 'request failed');
+    return ref;
+  }
+}
+
+export class CancelledError extends Error {
+  override name = 'CancelledError';
+  constructor() {
+    super('Request cancelled');
+  }
+}
+
+function unsupportedVersion(requested: string): RpcError {
+  return new RpcError(
+    RpcCode.UnsupportedProtocolVersion,
+    'Unsupported protocol version',
+    { supported: SUPPORTED_VERSIONS, requested: requested.slice(0, 64) },
+    400,
+  );
+}
+
+function sessionNotFound(id: RpcRequest['id'] | null): HttpReply {
+  return errorReply(id, new RpcError(RpcCode.SessionNotFound, 'Session not found', undefined, 404));
+}
+
+const noop = () => {};

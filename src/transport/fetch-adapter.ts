@@ -1,0 +1,71 @@
+import type { HttpInput, McpEndpoint } from './endpoint.ts';
+import type { HttpReply } from './replies.ts';
+
+const encoder = new TextEncoder();
+
+/** The web-standard face of the MCP endpoint: Request in, Response out. */
+export async function serveFetch(endpoint: McpEndpoint, maxBodyBytes: number, request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const input: HttpInput = {
+    method: request.method,
+    // A Request built in code has no Host header; its URL says where it was sent.
+    header: (name) => request.headers.get(name) ?? (name === 'host' ? url.host : undefined),
+  };
+  const early = endpoint.preflight(input);
+  if (early) return toResponse(early);
+  if (input.method === 'GET') return toResponse(await endpoint.get(input));
+  if (input.method === 'DELETE') return toResponse(await endpoint.delete(input));
+  if (input.method !== 'POST') {
+    return toResponse({
+      status: 405,
+      headers: { allow: 'GET, POST, DELETE', 'content-type': 'application/json' },
+      body: '{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Method Not Allowed"}}',
+    });
+  }
+  const body = await readBody(request, maxBodyBytes);
+  if (body === undefined) return toResponse(endpoint.tooLarge());
+  return new Promise<Response>((resolve) => {
+    const cancel = endpoint.post(input, body, (reply) => resolve(toResponse(reply)));
+    request.signal?.addEventListener('abort', cancel, { once: true });
+  });
+}
+
+/** The body as text, or undefined past the limit (read no further than the limit). */
+async function readBody(request: Request, limit: number): Promise<string | undefined> {
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+export function toResponse(reply: HttpReply): Response {
+  if (!reply.stream) {
+    const raw = reply.status === 202 || reply.status === 204 ? null : (reply.body ?? '');
+    const body = typeof raw === 'string' || raw === null ? raw : (new Uint8Array(raw) as Uint8Array<ArrayBuffer>);
+    return new Response(body, { status: reply.status, headers: reply.headers });
+  }
+  const outbox = reply.stream;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      outbox.attach(
+        (chunk) => controller.enqueue(encoder.encode(chunk)),
+        () => controller.close(),
+      );
+    },
+    cancel() {
+      outbox.cancel();
+    },
+  });
+  return new Response(stream, { status: reply.status, headers: reply.headers });
+}

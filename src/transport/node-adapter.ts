@@ -1,0 +1,90 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpInput, McpEndpoint } from './endpoint.ts';
+import type { HttpReply } from './replies.ts';
+
+/**
+ * The node:http fast path for the MCP endpoint: no Request/Response objects, the body read
+ * straight from the socket, every decision taken by McpEndpoint (shared with the fetch face).
+ */
+export function serveNode(endpoint: McpEndpoint, maxBodyBytes: number, req: IncomingMessage, res: ServerResponse): void {
+  const headers = req.headers;
+  const input: HttpInput = {
+    method: req.method ?? 'GET',
+    header: (name) => {
+      const v = headers[name];
+      return typeof v === 'string' ? v : v?.join(', ');
+    },
+  };
+  const early = endpoint.preflight(input);
+  if (early) return drainThen(req, res, early);
+
+  if (input.method === 'POST') {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        refused = true;
+        chunks.length = 0;
+        writeReply(res, endpoint.tooLarge(), true);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => {
+      refused = true; // aborted upload: nothing to answer
+    });
+    req.on('end', () => {
+      if (refused) return;
+      const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      const cancel = endpoint.post(input, body, (reply) => writeReply(res, reply));
+      res.once('close', () => {
+        if (!res.writableFinished) cancel();
+      });
+    });
+    return;
+  }
+  const pending =
+    input.method === 'GET'
+      ? endpoint.get(input)
+      : input.method === 'DELETE'
+        ? endpoint.delete(input)
+        : Promise.resolve<HttpReply>({
+            status: 405,
+            headers: { allow: 'GET, POST, DELETE', 'content-type': 'application/json' },
+            body: '{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Method Not Allowed"}}',
+          });
+  pending.then(
+    (reply) => writeReply(res, reply),
+    () => writeReply(res, { status: 500, headers: {}, body: '' }),
+  );
+}
+
+/** Answers without reading a body we refused; the connection closes so no bytes are left over. */
+function drainThen(req: IncomingMessage, res: ServerResponse, reply: HttpReply): void {
+  const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+  writeReply(res, reply, hasBody);
+  if (hasBody) req.resume();
+}
+
+export function writeReply(res: ServerResponse, reply: HttpReply, closeConnection = false): void {
+  if (res.headersSent || res.destroyed) return;
+  if (reply.stream) {
+    const stream = reply.stream;
+    res.writeHead(reply.status, reply.headers);
+    res.flushHeaders();
+    res.once('close', () => stream.cancel());
+    stream.attach(
+      (chunk) => res.write(chunk),
+      () => res.end(),
+    );
+    return;
+  }
+  const body = reply.body ?? '';
+  const headers: Record<string, string | number> = { ...reply.headers, 'content-length': Buffer.byteLength(body) };
+  if (closeConnection) headers.connection = 'close';
+  res.writeHead(reply.status, headers);
+  res.end(body);
+}
