@@ -73,6 +73,12 @@ export interface SamplingRequest {
   [k: string]: unknown;
 }
 
+/** A directory or file the client exposes (roots/list). */
+export interface Root {
+  uri: string;
+  name?: string;
+}
+
 /** What a handler gets besides its arguments. Same shape in every protocol era. */
 export interface HandlerContext {
   readonly principal: Principal;
@@ -94,6 +100,8 @@ export interface HandlerContext {
   elicit(request: ElicitRequest | UrlElicitRequest, key?: string): Promise<ElicitResult>;
   /** Asks the client's model (sampling). Same delivery rules as `elicit`. */
   sample(request: SamplingRequest, key?: string): Promise<Record<string, unknown>>;
+  /** Asks the client for its roots (roots/list). Same delivery rules as `elicit`. */
+  roots(key?: string): Promise<{ roots: Root[] }>;
   /** The client's declared capabilities (initialize or the request `_meta`). */
   readonly clientCapabilities: Record<string, unknown>;
 }
@@ -118,7 +126,8 @@ export interface ToolDefinition<Args = Record<string, unknown>> {
   /** Overrides the server's per-request timeout. */
   timeoutMs?: number;
   _meta?: Record<string, unknown>;
-  handler: (args: Args, ctx: HandlerContext) => ToolReturn | Promise<ToolReturn>;
+  /** Method syntax on purpose: lets `({ id }: { id: string }) => ...` be assigned (bivariant args). */
+  handler(args: Args, ctx: HandlerContext): ToolReturn | Promise<ToolReturn>;
 }
 
 export type Completer = (
@@ -182,10 +191,10 @@ export interface PromptDefinition {
   arguments?: PromptArgument[];
   scopes?: string[];
   anonymous?: boolean;
-  get: (
+  get(
     args: Record<string, string>,
     ctx: HandlerContext,
-  ) =>
+  ):
     | string
     | PromptMessage[]
     | { description?: string; messages: PromptMessage[] }

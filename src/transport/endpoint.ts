@@ -102,7 +102,10 @@ export class McpEndpoint {
 
   /** DELETE: ends a 2025 session. */
   async delete(input: HttpInput): Promise<HttpReply> {
-    if (this.o.stateless) return httpError(405, 'Method Not Allowed', { allow: 'POST' });
+    const version = input.header('mcp-protocol-version');
+    if (this.o.stateless || (version !== undefined && eraFor(version)?.modern)) {
+      return httpError(405, 'Method Not Allowed', { allow: 'POST' });
+    }
     const found = await this.findSession(input);
     if ('status' in found) return found;
     this.o.sessions.delete(found.id);
@@ -153,7 +156,8 @@ export class McpEndpoint {
       }
       const level = meta[META_LOG];
       if (level !== undefined && !isLogLevel(level)) throw invalidParams(`Invalid params: unknown log level`);
-      if (!this.o.engine.knows(msg.method, era)) throw new RpcError(RpcCode.MethodNotFound, `Method not found: ${msg.method.slice(0, 64)}`, undefined, 404);
+      // subscriptions/listen is a transport stream (ListenHub), not an engine method.
+      if (msg.method !== 'subscriptions/listen' && !this.o.engine.knows(msg.method, era)) throw new RpcError(RpcCode.MethodNotFound, `Method not found: ${msg.method.slice(0, 64)}`, undefined, 404);
       const principal = await this.o.authenticate(input);
       if ('status' in principal) return principal;
       if (msg.method === 'subscriptions/listen') return this.o.hub.listen(msg, era);

@@ -1,5 +1,5 @@
 import { RpcCode, RpcError } from '../errors.ts';
-import type { RequestId, RpcRequest } from './envelope.ts';
+import type { RpcRequest } from './envelope.ts';
 
 /**
  * 2026-07-28 standard request headers (basic/transports/streamable-http, "Standard Request
@@ -28,7 +28,7 @@ export function decodeHeaderValue(raw: string): string | undefined {
   return PLAIN.test(raw) ? raw : undefined;
 }
 
-function mismatch(id: RequestId, message: string): RpcError {
+function mismatch(message: string): RpcError {
   return new RpcError(RpcCode.HeaderMismatch, `Header mismatch: ${message}`, undefined, 400);
 }
 
@@ -38,19 +38,19 @@ export function checkStandardHeaders(
   header: (name: string) => string | undefined,
 ): void {
   const rawMethod = header('mcp-method');
-  if (rawMethod === undefined) throw mismatch(msg.id, 'Mcp-Method header is required');
+  if (rawMethod === undefined) throw mismatch('Mcp-Method header is required');
   const method = decodeHeaderValue(rawMethod);
   if (method !== msg.method) {
-    throw mismatch(msg.id, `Mcp-Method header value '${clip(rawMethod)}' does not match body value '${clip(msg.method)}'`);
+    throw mismatch(`Mcp-Method header value '${clip(rawMethod)}' does not match body value '${clip(msg.method)}'`);
   }
   const source = NAME_SOURCE[msg.method];
   if (!source) return;
   const rawName = header('mcp-name');
-  if (rawName === undefined) throw mismatch(msg.id, 'Mcp-Name header is required for this method');
+  if (rawName === undefined) throw mismatch('Mcp-Name header is required for this method');
   const name = decodeHeaderValue(rawName);
   const body = msg.params?.[source];
   if (name === undefined || name !== body) {
-    throw mismatch(msg.id, `Mcp-Name header value '${clip(rawName)}' does not match body value '${clip(String(body))}'`);
+    throw mismatch(`Mcp-Name header value '${clip(rawName)}' does not match body value '${clip(String(body))}'`);
   }
 }
 

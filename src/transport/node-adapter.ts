@@ -16,7 +16,10 @@ export function serveNode(endpoint: McpEndpoint, maxBodyBytes: number, req: Inco
     },
   };
   const early = endpoint.preflight(input);
-  if (early) return drainThen(req, res, early);
+  if (early) {
+    drainThen(req, res, early);
+    return;
+  }
 
   if (input.method === 'POST') {
     const chunks: Buffer[] = [];

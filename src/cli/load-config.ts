@@ -1,0 +1,59 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { GangwayConfig } from '../config.ts';
+import { GangwayConfigError } from '../errors.ts';
+
+export const CONFIG_NAMES = ['gangway.config.ts', 'gangway.config.mts', 'gangway.config.js', 'gangway.config.mjs', 'gangway.config.json'];
+
+/** Finds and loads the project's config: the default export of a TS/JS module, or JSON. */
+export async function loadConfig(cwd: string, explicit?: string): Promise<{ file: string; config: GangwayConfig }> {
+  const file = explicit ? resolve(cwd, explicit) : CONFIG_NAMES.map((n) => resolve(cwd, n)).find((f) => existsSync(f));
+  if (!file || !existsSync(file)) {
+    throw new GangwayConfigError(
+      'GW_CONFIG_NOT_FOUND',
+      explicit ? `config file not found: ${file}` : `no ${CONFIG_NAMES.join(' / ')} in ${cwd} (run \`gangway init\` to create one)`,
+    );
+  }
+  let config: unknown;
+  if (file.endsWith('.json')) {
+    try {
+      config = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new GangwayConfigError('GW_CONFIG_PARSE', `${file}: ${(err as Error).message}`);
+    }
+  } else {
+    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    config = typeof mod.default === 'function' ? await (mod.default as () => unknown)() : mod.default;
+  }
+  if (!config || typeof config !== 'object') {
+    throw new GangwayConfigError('GW_CONFIG_SHAPE', `${file} must export a config object as its default export`);
+  }
+  return { file, config: config as GangwayConfig };
+}
+
+/** Environment overrides, for containers and platforms that set PORT. Flags win over env. */
+export function applyOverrides(
+  config: GangwayConfig,
+  flags: { port?: string; host?: string; store?: string },
+  env: NodeJS.ProcessEnv,
+): GangwayConfig {
+  const http = { ...config.http };
+  const port = flags.port ?? env.GANGWAY_PORT ?? env.PORT;
+  if (port !== undefined) {
+    const n = Number(port);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new GangwayConfigError('GW_CONFIG_HTTP', `port must be 0-65535 (got ${port})`);
+    http.port = n;
+  }
+  const host = flags.host ?? env.GANGWAY_HOST;
+  if (host) http.host = host;
+  if (env.GANGWAY_PUBLIC_URL) http.publicUrl = env.GANGWAY_PUBLIC_URL;
+  const store = flags.store ?? env.GANGWAY_STORE;
+  return {
+    ...config,
+    http,
+    ...(store ? { store } : {}),
+    ...(env.GANGWAY_EPHEMERAL ? { ephemeral: env.GANGWAY_EPHEMERAL } : {}),
+    ...(env.GANGWAY_SECRET ? { secret: env.GANGWAY_SECRET } : {}),
+  };
+}

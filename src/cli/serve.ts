@@ -1,0 +1,63 @@
+import { resolve } from 'node:path';
+import { createGangway } from '../app.ts';
+import { createLogger } from '../logger.ts';
+import { SUPPORTED_VERSIONS } from '../protocol/eras.ts';
+import { applyOverrides, loadConfig } from './load-config.ts';
+
+export interface ServeFlags {
+  cwd?: string;
+  config?: string;
+  port?: string;
+  host?: string;
+  store?: string;
+}
+
+/** `gangway serve`: load the config, listen, print where to connect, stop cleanly on a signal. */
+export async function serve(flags: ServeFlags, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const cwd = resolve(flags.cwd ?? '.');
+  process.chdir(cwd); // relative paths in the config (sqlite:./data/...) are the project's
+  const { file, config: loaded } = await loadConfig(cwd, flags.config);
+  const config = applyOverrides(loaded, flags, process.env);
+  const logger =
+    config.logger && 'info' in config.logger
+      ? config.logger
+      : createLogger({ pretty: Boolean(process.stdout.isTTY) && !process.env.CI, ...(config.logger as object) });
+  const app = createGangway({ ...config, logger });
+  const { url } = await app.listen();
+  const r = app.registry;
+  const store = typeof config.store === 'string' ? config.store : config.store ? 'custom' : 'sqlite:./data/gangway.db';
+  out.write(
+    [
+      '',
+      `  Gangway  ${config.name} ${config.version}`,
+      `  MCP endpoint   ${url}`,
+      `  config         ${file}`,
+      `  serving        ${r.toolList.length} tools, ${r.resourceList.length} resources, ${r.templates.length} resource templates, ${r.promptList.length} prompts`,
+      `  protocol       ${SUPPORTED_VERSIONS.join(', ')}${config.http?.stateless ? ' (2025 eras stateless)' : ''}`,
+      `  store          ${store}`,
+      '',
+      `  Connect:  claude mcp add --transport http ${slug(config.name)} ${url}`,
+      `            npx @modelcontextprotocol/inspector  (Streamable HTTP, URL ${url})`,
+      '',
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1); // second signal: stop now
+    stopping = true;
+    app.logger.info({ signal }, 'shutting down: draining in-flight requests');
+    app.close().then(
+      () => process.exit(0),
+      (err) => {
+        app.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  return new Promise<number>(() => {}); // runs until a signal
+}
+
+const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'gangway';

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+const BIN = join(import.meta.dirname, '../../bin/gangway.js');
+const dir = mkdtempSync(join(tmpdir(), 'gangway-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Starts `gangway serve`, resolves with the URL from its banner. */
+function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; out: () => string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, ...env, CI: 'true' } });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner:\n${out}`)), 20_000);
+    child.stdout!.on('data', () => {
+      const m = /MCP endpoint\s+(\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1]!, out: () => out });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}:\n${out}`)));
+  });
+}
+
+describe('gangway CLI', () => {
+  it('init scaffolds a project that serves out of the box, and stops cleanly on SIGTERM', async () => {
+    const project = join(dir, 'shop');
+    const init = spawnSync(process.execPath, [BIN, 'init', project], { encoding: 'utf8' });
+    assert.equal(init.status, 0, init.stderr);
+    assert.match(readFileSync(join(project, 'gangway.config.ts'), 'utf8'), /satisfies GangwayConfig/);
+
+    const again = spawnSync(process.execPath, [BIN, 'init', project], { encoding: 'utf8' });
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /already has a gangway config; nothing was changed/);
+
+    const { child, url } = await start(['--cwd', project, '--port', '0']);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {} } }),
+    });
+    assert.equal(res.status, 200);
+    const session = res.headers.get('mcp-session-id')!;
+    const list = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'mcp-session-id': session },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get_item', arguments: { id: 'a1' } } }),
+    });
+    assert.match(await list.text(), /First item/);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  });
+
+  it('takes the port from GANGWAY_PORT and the host from --host', async () => {
+    const project = join(dir, 'envport');
+    spawnSync(process.execPath, [BIN, 'init', project]);
+    const { child, url } = await start(['--cwd', project, '--host', 'localhost'], { GANGWAY_PORT: '0' });
+    assert.match(url, /^http:\/\/localhost:\d+\/mcp$/);
+    child.kill('SIGTERM');
+  });
+
+  it('reports a missing config and a bad port as one clear line with exit code 2', () => {
+    const empty = mkdtempSync(join(dir, 'empty-'));
+    const r = spawnSync(process.execPath, [BIN, 'serve', '--cwd', empty], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /no gangway\.config\.ts .* \(run `gangway init` to create one\) \[GW_CONFIG_NOT_FOUND\]/);
+    const project = join(dir, 'badport');
+    spawnSync(process.execPath, [BIN, 'init', project]);
+    const p = spawnSync(process.execPath, [BIN, 'serve', '--cwd', project, '--port', 'abc'], { encoding: 'utf8' });
+    assert.equal(p.status, 2);
+    assert.match(p.stderr, /port must be 0-65535/);
+    assert.doesNotMatch(p.stderr, /\n\s+at /); // no stack trace
+  });
+
+  it('refuses an unknown command with usage', () => {
+    const r = spawnSync(process.execPath, [BIN, 'bogus'], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown command "bogus"/);
+  });
+});
