@@ -1,0 +1,44 @@
+import { StoreError } from './errors.ts';
+import type { AuditEntry, AuditRecord } from './types.ts';
+
+/**
+ * The stored shape of an entry, built the same way by every adapter. `args` and `detail` go through
+ * JSON so that what is read back is what a SQL adapter would return.
+ */
+export function toAuditRecord(entry: AuditEntry, seq: number, now: number): AuditRecord {
+  if (typeof entry.event !== 'string' || entry.event === '') {
+    throw new StoreError('GW_STORE_INVALID', 'audit event is required');
+  }
+  if (typeof entry.outcome !== 'string' || entry.outcome === '') {
+    throw new StoreError('GW_STORE_INVALID', 'audit outcome is required');
+  }
+  return {
+    seq,
+    at: entry.at ?? now,
+    event: entry.event,
+    outcome: entry.outcome,
+    subject: entry.subject ?? null,
+    tenant: entry.tenant ?? null,
+    client: entry.client ?? null,
+    via: entry.via ?? null,
+    tool: entry.tool ?? null,
+    argsDigest: entry.argsDigest ?? null,
+    args: jsonCopy(entry.args),
+    resourceId: entry.resourceId ?? null,
+    reason: entry.reason ?? null,
+    latencyMs: entry.latencyMs ?? null,
+    requestId: entry.requestId ?? null,
+    detail: jsonCopy(entry.detail) as Record<string, unknown> | null,
+  };
+}
+
+/** `undefined` (and anything JSON cannot hold at the top level) is stored as null. */
+export function jsonCopy(value: unknown): unknown {
+  const text = toJson(value);
+  return text === null ? null : JSON.parse(text);
+}
+
+export function toJson(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  return JSON.stringify(value) ?? null;
+}

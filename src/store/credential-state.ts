@@ -1,0 +1,16 @@
+export type CredentialState = 'active' | 'revoked' | 'used' | 'expired';
+
+/**
+ * What a found key, token or grant is worth at `now`. Lookups return inactive records on purpose
+ * (so a replay can be told from an unknown value); callers must accept only `active`.
+ * `expiresAt` is exclusive: at `now === expiresAt` the record is expired.
+ */
+export function credentialState(
+  record: { revokedAt: number | null; expiresAt: number | null; usedAt?: number | null },
+  now: number,
+): CredentialState {
+  if (record.revokedAt !== null) return 'revoked';
+  if (record.usedAt != null) return 'used';
+  if (record.expiresAt !== null && record.expiresAt <= now) return 'expired';
+  return 'active';
+}

@@ -1,0 +1,36 @@
+/**
+ * Storage errors. Each carries a stable `code` that callers may branch on; messages may change.
+ * (To move into the shared src/errors.ts once it exists.)
+ */
+
+/** A store or ephemeral spec/option that cannot work: thrown at start-up, never on a request. */
+export class StoreConfigError extends Error {
+  readonly code = 'GW_CONFIG_STORE' as const;
+  override readonly name = 'StoreConfigError';
+}
+
+export type StoreErrorCode =
+  /** The adapter was closed; the call did nothing. */
+  | 'GW_STORE_CLOSED'
+  /** A unique value (key hash, token hash, client id, record id) already exists; nothing was written. */
+  | 'GW_STORE_CONFLICT'
+  /** An argument the adapter cannot accept (bad TTL, non-integer counter, bad month); nothing was written. */
+  | 'GW_STORE_INVALID'
+  /** A token was inserted for a grant that does not exist or is revoked; nothing was written. */
+  | 'GW_STORE_GRANT_INACTIVE'
+  /** The database was migrated by a newer Gangway than this one; refusing to touch it. */
+  | 'GW_STORE_SCHEMA';
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export const closedError = (what: string): StoreError =>
+  new StoreError('GW_STORE_CLOSED', `${what} is closed`);

@@ -1,0 +1,36 @@
+import { isAbsolute, resolve } from 'node:path';
+import { StoreConfigError } from './errors.ts';
+
+export type ParsedSpec = { adapter: 'memory' } | { adapter: 'sqlite'; path: string };
+
+const SHAPES = '"memory", "sqlite:<path>" or ":memory:" (SQLite in memory)';
+
+/**
+ * `memory` -> the in-process adapter; `sqlite:<path>` -> a file (relative to the working directory);
+ * `:memory:` or `sqlite::memory:` -> SQLite without a file (the SQL code path, nothing kept).
+ */
+export function parseSpec(spec: string, what: 'store' | 'ephemeral'): ParsedSpec {
+  if (typeof spec !== 'string') throw new StoreConfigError(`${what} must be ${SHAPES}`);
+  const text = spec.trim();
+  if (text === 'memory') return { adapter: 'memory' };
+  if (text === ':memory:' || text === 'sqlite::memory:') return { adapter: 'sqlite', path: ':memory:' };
+  if (text.startsWith('sqlite:')) {
+    const path = text.slice('sqlite:'.length);
+    if (path === '' || path.startsWith('//')) {
+      // "sqlite://x" reads like a URL whose host is x; refuse rather than guess.
+      throw new StoreConfigError(
+        `${what} "${spec}": write sqlite:/absolute/path.db or sqlite:relative/path.db`,
+      );
+    }
+    return { adapter: 'sqlite', path: isAbsolute(path) ? path : resolve(path) };
+  }
+  if (/^(postgres|postgresql|redis|rediss):/i.test(text)) {
+    throw new StoreConfigError(`${what} "${redact(text)}": this adapter is not available yet; use ${SHAPES}`);
+  }
+  throw new StoreConfigError(`unknown ${what} "${redact(text)}": expected ${SHAPES}`);
+}
+
+/** A connection string may carry a password: never echo it in an error. */
+function redact(spec: string): string {
+  return spec.replace(/\/\/[^@/]*@/, '//***@');
+}

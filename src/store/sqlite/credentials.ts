@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import { checkScopes } from '../arguments.ts';
+import type {
+  ApiKeyKind,
+  ApiKeyRecord,
+  ApiKeyRepo,
+  OAuthClientRecord,
+  OAuthClientRepo,
+  TokenEndpointAuthMethod,
+} from '../types.ts';
+import type { WriteBatcher } from './batcher.ts';
+import { type Connection, conflict, json, parseList } from './database.ts';
+
+interface ApiKeyRow {
+  id: string;
+  kind: ApiKeyKind;
+  key_hash: string;
+  hint: string;
+  name: string;
+  tenant: string;
+  subject: string;
+  scopes: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+const toApiKey = (r: ApiKeyRow): ApiKeyRecord => ({
+  id: r.id,
+  kind: r.kind,
+  keyHash: r.key_hash,
+  hint: r.hint,
+  name: r.name,
+  tenant: r.tenant,
+  subject: r.subject,
+  scopes: parseList(r.scopes),
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  lastUsedAt: r.last_used_at,
+  revokedAt: r.revoked_at,
+});
+
+export function sqliteApiKeys(conn: Connection, batcher: WriteBatcher): ApiKeyRepo {
+  return {
+    async create(input) {
+      const record: ApiKeyRecord = {
+        id: input.id ?? randomUUID(),
+        kind: input.kind,
+        keyHash: input.keyHash,
+        hint: input.hint ?? '',
+        name: input.name ?? '',
+        tenant: input.tenant,
+        subject: input.subject,
+        scopes: checkScopes(input.scopes),
+        createdAt: conn.now(),
+        expiresAt: input.expiresAt ?? null,
+        lastUsedAt: null,
+        revokedAt: null,
+      };
+      try {
+        conn
+          .stmt(
+            `INSERT INTO api_keys (id, kind, key_hash, hint, name, tenant, subject, scopes, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            record.id,
+            record.kind,
+            record.keyHash,
+            record.hint,
+            record.name,
+            record.tenant,
+            record.subject,
+            json(record.scopes),
+            record.createdAt,
+            record.expiresAt,
+          );
+      } catch (error) {
+        conflict(error, 'API key');
+      }
+      return record;
+    },
+
+    async findByHash(keyHash) {
+      const row = conn.stmt<ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = ?').get(keyHash);
+      return row && toApiKey(row);
+    },
+
+    async list(filter) {
+      const rows = conn
+        .stmt<ApiKeyRow>(
+          `SELECT * FROM api_keys
+           WHERE (@tenant IS NULL OR tenant = @tenant) AND (@subject IS NULL OR subject = @subject)
+             AND (@kind IS NULL OR kind = @kind)
+           ORDER BY created_at DESC, rowid DESC`,
+        )
+        .all({ tenant: filter.tenant ?? null, subject: filter.subject ?? null, kind: filter.kind ?? null });
+      return rows.map(toApiKey);
+    },
+
+    async revoke(id, scope) {
+      const result = conn
+        .stmt(
+          `UPDATE api_keys SET revoked_at = @now
+           WHERE id = @id AND revoked_at IS NULL AND (@tenant IS NULL OR tenant = @tenant)`,
+        )
+        .run({ now: conn.now(), id, tenant: scope?.tenant ?? null });
+      return result.changes === 1;
+    },
+
+    async touch(id, at) {
+      const when = at ?? conn.now();
+      // Called on every authenticated request: rides the group commit instead of its own fsync.
+      await batcher.enqueue(() =>
+        conn.stmt('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(when, id),
+      );
+    },
+  };
+}
+
+interface ClientRow {
+  client_id: string;
+  secret_hash: string | null;
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  redirect_uris: string;
+  name: string | null;
+  metadata: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+const toClient = (r: ClientRow): OAuthClientRecord => ({
+  clientId: r.client_id,
+  secretHash: r.secret_hash,
+  tokenEndpointAuthMethod: r.token_endpoint_auth_method,
+  redirectUris: parseList(r.redirect_uris),
+  name: r.name,
+  metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+});
+
+export function sqliteOAuthClients(conn: Connection): OAuthClientRepo {
+  return {
+    async register(input) {
+      const row: ClientRow = {
+        client_id: input.clientId,
+        secret_hash: input.secretHash ?? null,
+        token_endpoint_auth_method: input.tokenEndpointAuthMethod,
+        redirect_uris: json([...input.redirectUris]),
+        name: input.name ?? null,
+        metadata: json(input.metadata ?? {}),
+        created_at: conn.now(),
+        last_used_at: null,
+      };
+      try {
+        conn
+          .stmt(
+            `INSERT INTO oauth_clients (client_id, secret_hash, token_endpoint_auth_method, redirect_uris, name,
+               metadata, created_at, last_used_at)
+             VALUES (@client_id, @secret_hash, @token_endpoint_auth_method, @redirect_uris, @name,
+               @metadata, @created_at, @last_used_at)`,
+          )
+          .run(row);
+      } catch (error) {
+        conflict(error, 'client');
+      }
+      return toClient(row);
+    },
+
+    async get(clientId) {
+      const row = conn.stmt<ClientRow>('SELECT * FROM oauth_clients WHERE client_id = ?').get(clientId);
+      return row && toClient(row);
+    },
+
+    async touch(clientId, at) {
+      conn
+        .stmt('UPDATE oauth_clients SET last_used_at = ? WHERE client_id = ?')
+        .run(at ?? conn.now(), clientId);
+    },
+
+    async deleteUnused(createdBefore) {
+      // RFC 7591 leaves expiry to the server; SECURITY.md 16: unused registrations expire.
+      const result = conn
+        .stmt(
+          `DELETE FROM oauth_clients
+           WHERE created_at < ? AND last_used_at IS NULL
+             AND NOT EXISTS (SELECT 1 FROM grants WHERE grants.client_id = oauth_clients.client_id)`,
+        )
+        .run(createdBefore);
+      return result.changes;
+    },
+  };
+}
