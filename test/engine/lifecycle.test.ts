@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defineTool } from '../../src/index.ts';
+import { Session, SessionTable } from '../../src/protocol/session.ts';
+import { ERA_2025_11_25 } from '../../src/protocol/eras.ts';
+import { post, session, testApp } from '../helpers/http.ts';
+
+describe('graceful shutdown', () => {
+  it('lets an in-flight call finish, then refuses new work', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const app = testApp({
+      http: { stateless: true },
+      tools: [
+        defineTool({
+          name: 'slow',
+          handler: async () => {
+            started();
+            await gate;
+            return 'finished';
+          },
+        }),
+      ],
+    });
+    const { url } = await app.listen({ port: 0 });
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow' } });
+    const headers = { 'content-type': 'application/json', 'mcp-protocol-version': '2025-06-18' };
+    const inflight = fetch(url, { method: 'POST', headers, body }).then((r) => r.json());
+    await running;
+    const closed = app.close();
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    const result = (await inflight) as { result: { content: Array<{ text: string }> } };
+    assert.equal(result.result.content[0]!.text, 'finished');
+    await closed;
+    await assert.rejects(fetch(url, { method: 'POST', headers, body }));
+  });
+});
+
+describe('sessions', () => {
+  it('are bound to the principal that created them: another caller gets 404', async () => {
+    const app = testApp({
+      authenticate: (input) => ({ subject: input.header('x-user') ?? 'a', tenant: null, scopes: [], client: null, via: 'custom' }),
+    });
+    const s = await session(app, '2025-06-18', { 'x-user': 'alice' });
+    assert.equal((await s.call('ping')).status, 200);
+    const stolen = await post(app, { jsonrpc: '2.0', id: 1, method: 'ping' }, { ...s.headers, 'x-user': 'mallory' });
+    assert.equal(stolen.status, 404);
+    assert.equal(stolen.json.error.message, 'Session not found');
+    await app.close();
+  });
+
+  it('are capped (least recently used ends first) and reaped when idle', () => {
+    let now = 0;
+    const table = new SessionTable({ max: 2, idleMs: 1000 }, () => now);
+    const mk = () => new Session('owner', ERA_2025_11_25, {}, undefined, now);
+    const a = mk();
+    const b = mk();
+    const c = mk();
+    table.add(a);
+    table.add(b);
+    now = 10;
+    assert.ok(table.get(a.id, 'owner')); // a is now the most recent
+    table.add(c); // evicts b
+    assert.equal(table.get(b.id, 'owner'), undefined);
+    assert.ok(table.get(a.id, 'owner'));
+    assert.equal(table.get(a.id, 'someone else'), undefined);
+    now = 2000;
+    table.reap();
+    assert.equal(table.size, 0);
+    table.close();
+  });
+});
