@@ -46,6 +46,12 @@ export class RpcError extends Error {
   }
 }
 
+/** Any client-sent value as a short string for an error message (never throws). */
+export function shown(value: unknown, max = 80): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  return text.length > max ? `${text.slice(0, max)}...` : text;
+}
+
 export const parseError = (detail: string) => new RpcError(RpcCode.ParseError, `Parse error: ${detail}`, undefined, 400);
 export const invalidRequest = (detail: string, httpStatus = 400) =>
   new RpcError(RpcCode.InvalidRequest, `Invalid request: ${detail}`, undefined, httpStatus);

@@ -1,4 +1,4 @@
-import { invalidParams } from '../errors.ts';
+import { invalidParams, shown } from '../errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Completer } from '../registry/types.ts';
 import type { RequestScope } from './scope.ts';
@@ -15,11 +15,11 @@ export async function complete(params: Record<string, unknown> | undefined, scop
   let completer: Completer | undefined;
   if (ref.type === 'ref/prompt') {
     const prompt = typeof ref.name === 'string' ? registry.prompts.get(ref.name) : undefined;
-    if (!prompt) throw invalidParams(`Unknown prompt: ${String(ref.name).slice(0, 128)}`);
+    if (!prompt) throw invalidParams(`Unknown prompt: ${shown(ref.name, 128)}`);
     completer = prompt.arguments?.find((a) => a.name === argument.name)?.complete;
   } else if (ref.type === 'ref/resource') {
     const t = registry.templates.find((c) => c.def.uriTemplate === ref.uri);
-    if (!t) throw invalidParams(`Unknown resource template: ${String(ref.uri).slice(0, 256)}`);
+    if (!t) throw invalidParams(`Unknown resource template: ${shown(ref.uri, 256)}`);
     completer = t.def.complete?.[argument.name];
   } else throw invalidParams('params.ref.type must be "ref/prompt" or "ref/resource"');
 

@@ -170,7 +170,7 @@ export class Engine {
     const binding = RequestStateCodec.binding(
       principalKey(scope.principal),
       scope.method,
-      String(params?.[targetKey] ?? ''),
+      JSON.stringify(params?.[targetKey] ?? null),
       params?.arguments,
     );
     let answers: Record<string, unknown> = {};

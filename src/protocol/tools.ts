@@ -28,8 +28,9 @@ export async function callTool(params: Record<string, unknown> | undefined, scop
   if (typeof args !== 'object' || args === null || Array.isArray(args)) {
     throw invalidParams(`Invalid arguments for tool ${name}: arguments must be an object`);
   }
-  if (!tool.validateInput(args)) {
-    const message = `Invalid arguments for tool ${name}: ${describeErrors(tool.validateInput.errors)}`;
+  const validate = tool.validateInput();
+  if (!validate(args)) {
+    const message = `Invalid arguments for tool ${name}: ${describeErrors(validate.errors)}`;
     // 2025-11-25 (SEP-1303): validation failures are tool errors the model can correct.
     if (scope.era.validationAsToolError) return errorResult(message, scope.era);
     throw invalidParams(message);
@@ -87,13 +88,14 @@ function toolResult(tool: CompiledTool, value: ToolReturn, era: Era): Record<str
       ? { content: [{ type: 'text', text }] }
       : { content: [{ type: 'text', text }], structuredContent: value as Record<string, unknown> };
   }
-  if (tool.validateOutput && !result.isError) {
+  const validateOutput = tool.validateOutput?.();
+  if (validateOutput && !result.isError) {
     if (!result.structuredContent) {
       return errorResult(`Tool ${tool.name} returned no structured content although it declares an outputSchema`, era);
     }
-    if (!tool.validateOutput(result.structuredContent)) {
+    if (!validateOutput(result.structuredContent)) {
       return errorResult(
-        `Tool ${tool.name} returned output that does not match its outputSchema: ${describeErrors(tool.validateOutput.errors)}`,
+        `Tool ${tool.name} returned output that does not match its outputSchema: ${describeErrors(validateOutput.errors)}`,
         era,
       );
     }

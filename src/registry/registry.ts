@@ -18,8 +18,9 @@ export interface CompiledTool {
   readonly inputSchema: JsonSchema;
   readonly outputSchema: JsonSchema | undefined;
   readonly annotations: ToolAnnotations | undefined;
-  readonly validateInput: ValidateFunction;
-  readonly validateOutput: ValidateFunction | undefined;
+  /** Ajv validators, compiled on first use (the schemas were checked at start-up). */
+  readonly validateInput: () => ValidateFunction;
+  readonly validateOutput: (() => ValidateFunction) | undefined;
 }
 
 export interface CompiledTemplate {

@@ -40,16 +40,29 @@ export function createAjv(): Ajv2020 {
   return ajv;
 }
 
-export function compileSchema(ajv: Ajv2020, schema: JsonSchema, where: string): ValidateFunction {
+/**
+ * Checks a schema against the 2020-12 meta-schema now and returns a validator that is compiled
+ * on first use: generated code for thousands of OpenAPI operations would cost start-up time
+ * and memory for tools that may never be called.
+ */
+export function compileSchema(ajv: Ajv2020, schema: JsonSchema, where: string): () => ValidateFunction {
   const { $schema, ...rest } = schema;
   if ($schema !== undefined && typeof $schema === 'string' && !$schema.includes('2020-12')) {
     throw new SchemaError(`${where}: only JSON Schema 2020-12 is supported (got ${$schema})`);
   }
-  try {
-    return ajv.compile(rest);
-  } catch (err) {
-    throw new SchemaError(`${where}: invalid JSON Schema: ${(err as Error).message}`);
+  if (!ajv.validateSchema(rest)) {
+    throw new SchemaError(`${where}: invalid JSON Schema: ${ajv.errorsText(ajv.errors)}`);
   }
+  let compiled: ValidateFunction | undefined;
+  return () => {
+    if (compiled) return compiled;
+    try {
+      compiled = ajv.compile(rest);
+    } catch (err) {
+      throw new SchemaError(`${where}: invalid JSON Schema: ${(err as Error).message}`);
+    }
+    return compiled;
+  };
 }
 
 /** "query: must be string; limit: must be <= 50" — short enough for a model to act on. */

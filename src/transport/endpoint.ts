@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { type Principal, principalKey } from '../auth/principal.ts';
-import { invalidParams, invalidRequest, RpcCode, RpcError } from '../errors.ts';
+import { invalidParams, invalidRequest, RpcCode, RpcError, shown } from '../errors.ts';
 import { ERA_2025_03_26, type Era, eraFor, SUPPORTED_VERSIONS } from '../protocol/eras.ts';
 import type { Engine } from '../protocol/engine.ts';
 import { isLogLevel } from '../protocol/scope.ts';
@@ -10,7 +10,7 @@ import { runRequest } from './exchange.ts';
 import { acceptedTypes, type GuardOptions, hostAllowed, isJsonContentType, originAllowed } from './guard.ts';
 import { checkStandardHeaders } from './headers.ts';
 import type { ListenHub } from './listen.ts';
-import { ACCEPTED, errorMessage, errorReply, type HttpReply, httpError, jsonReply, resultMessage } from './replies.ts';
+import { ACCEPTED, bodyText, errorMessage, errorReply, type HttpReply, httpError, jsonReply, resultMessage } from './replies.ts';
 import { parseStrictJson } from './strict-json.ts';
 
 /** The request as both HTTP faces present it: method and lower-case header lookup. */
@@ -145,7 +145,7 @@ export class McpEndpoint {
       if (meta[META_VERSION] !== era.version) {
         throw new RpcError(
           RpcCode.HeaderMismatch,
-          `Header mismatch: MCP-Protocol-Version header value '${era.version}' does not match body value '${String(meta[META_VERSION]).slice(0, 40)}'`,
+          `Header mismatch: MCP-Protocol-Version header value '${era.version}' does not match body value '${shown(meta[META_VERSION], 40)}'`,
           undefined,
           400,
         );
@@ -196,7 +196,14 @@ export class McpEndpoint {
     if (init) {
       if (batch) return errorReply(init.id, invalidRequest('initialize must not be part of a batch'));
       if (sessionId) return errorReply(init.id, invalidRequest('initialize must not carry Mcp-Session-Id'));
-      const { era, result, clientCapabilities, clientInfo } = this.o.engine.initialize(init.params);
+      let negotiated: ReturnType<Engine['initialize']>;
+      try {
+        negotiated = this.o.engine.initialize(init.params);
+      } catch (err) {
+        if (err instanceof RpcError) return errorReply(init.id, err);
+        throw err;
+      }
+      const { era, result, clientCapabilities, clientInfo } = negotiated;
       if (this.o.stateless) return jsonReply(200, resultMessage(init.id, result));
       const session = new Session(principalKey(principal), era, clientCapabilities, clientInfo, this.o.now());
       this.o.sessions.add(session);
@@ -209,9 +216,11 @@ export class McpEndpoint {
     if (sessionId) {
       session = this.o.sessions.get(sessionId, principalKey(principal));
       if (!session) return sessionNotFound(firstId);
-      if (headerEra && headerEra !== session.era) {
-        return errorReply(firstId, invalidRequest(`MCP-Protocol-Version ${headerEra.version} does not match the session's ${session.era.version}`));
-      }
+      // Any supported session-era version in MCP-Protocol-Version is accepted (an unsupported
+      // one was refused with 400 above); the session's negotiated version governs. The 2025
+      // transports only require 400 for an invalid or unsupported version, not for a supported
+      // one that differs, and deployed clients do send one: the official conformance suite
+      // 0.1.16 (server-sse-multiple-streams) hard-codes 2025-03-26 on a 2025-11-25 session.
       era = session.era;
     } else if (this.o.stateless) {
       era = headerEra ?? ERA_2025_03_26;
@@ -252,7 +261,7 @@ export class McpEndpoint {
         (r) => new Promise<HttpReply>((resolve) => runRequest(this.o.engine, r, { ...base, logLevel: session?.logLevel, deliver: resolve })),
       ),
     );
-    const parts = [...bodies.map((b) => String(b.body)), ...errors];
+    const parts = [...bodies.map((b) => bodyText(b.body ?? '')), ...errors];
     return jsonReply(200, `[${parts.join(',')}]`);
   }
 

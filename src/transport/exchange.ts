@@ -7,7 +7,7 @@ import type { Session } from '../protocol/session.ts';
 import type { LogLevel } from '../registry/types.ts';
 import type { RpcRequest } from './envelope.ts';
 import { Outbox } from './outbox.ts';
-import { errorMessage, type HttpReply, JSON_HEADERS, SSE_HEADERS, resultMessage } from './replies.ts';
+import { type Body, bodyText, errorMessage, type HttpReply, JSON_HEADERS, resultMessage, SSE_HEADERS } from './replies.ts';
 
 export interface ExchangeOptions {
   era: Era;
@@ -58,12 +58,12 @@ export function runRequest(engine: Engine, msg: RpcRequest, o: ExchangeOptions):
 
   if (session) (session.inflight ??= new Map()).set(msg.id, controller);
 
-  const finish = (body: string | Buffer, status: number) => {
+  const finish = (body: Body, status: number) => {
     if (done) return;
     done = true;
     if (session?.inflight?.get(msg.id) === controller) session.inflight.delete(msg.id);
     if (outbox) {
-      outbox.push(typeof body === 'string' ? body : body.toString());
+      outbox.push(bodyText(body));
       outbox.end();
     } else o.deliver({ status, headers: JSON_HEADERS, body });
   };

@@ -52,7 +52,10 @@ async function readBody(request: Request, limit: number): Promise<string | undef
 export function toResponse(reply: HttpReply): Response {
   if (!reply.stream) {
     const raw = reply.status === 202 || reply.status === 204 ? null : (reply.body ?? '');
-    const body = typeof raw === 'string' || raw === null ? raw : (new Uint8Array(raw) as Uint8Array<ArrayBuffer>);
+    const body =
+      typeof raw === 'string' || raw === null
+        ? raw
+        : (new Uint8Array(Array.isArray(raw) ? Buffer.concat(raw.map((p) => Buffer.from(p))) : (raw as Buffer)) as Uint8Array<ArrayBuffer>);
     return new Response(body, { status: reply.status, headers: reply.headers });
   }
   const outbox = reply.stream;

@@ -1,4 +1,4 @@
-import { RpcCode, RpcError } from '../errors.ts';
+import { RpcCode, RpcError, shown } from '../errors.ts';
 import type { RpcRequest } from './envelope.ts';
 
 /**
@@ -50,7 +50,7 @@ export function checkStandardHeaders(
   const name = decodeHeaderValue(rawName);
   const body = msg.params?.[source];
   if (name === undefined || name !== body) {
-    throw mismatch(`Mcp-Name header value '${clip(rawName)}' does not match body value '${clip(String(body))}'`);
+    throw mismatch(`Mcp-Name header value '${clip(rawName)}' does not match body value '${shown(body)}'`);
   }
 }
 

@@ -3,7 +3,7 @@ import type { Era } from '../protocol/eras.ts';
 import type { Session, SessionTable } from '../protocol/session.ts';
 import type { RpcRequest } from './envelope.ts';
 import { Outbox } from './outbox.ts';
-import { errorReply, type HttpReply, httpError, resultMessage, SSE_HEADERS } from './replies.ts';
+import { bodyText, errorReply, type HttpReply, httpError, resultMessage, SSE_HEADERS } from './replies.ts';
 
 interface Listener {
   readonly id: RpcRequest['id'];
@@ -98,8 +98,7 @@ export class ListenHub {
     clearInterval(this.timer);
     for (const l of this.listeners) {
       const result = { resultType: 'complete', _meta: { 'io.modelcontextprotocol/subscriptionId': l.id } };
-      const body = resultMessage(l.id, result);
-      l.outbox.push(typeof body === 'string' ? body : body.toString());
+      l.outbox.push(bodyText(resultMessage(l.id, result)));
       l.outbox.end();
     }
     this.listeners.clear();

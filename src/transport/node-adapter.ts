@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpInput, McpEndpoint } from './endpoint.ts';
-import type { HttpReply } from './replies.ts';
+import { bodyLength, type HttpReply } from './replies.ts';
 
 /**
  * The node:http fast path for the MCP endpoint: no Request/Response objects, the body read
@@ -86,8 +86,14 @@ export function writeReply(res: ServerResponse, reply: HttpReply, closeConnectio
     return;
   }
   const body = reply.body ?? '';
-  const headers: Record<string, string | number> = { ...reply.headers, 'content-length': Buffer.byteLength(body) };
+  const headers: Record<string, string | number> = { ...reply.headers, 'content-length': bodyLength(body) };
   if (closeConnection) headers.connection = 'close';
   res.writeHead(reply.status, headers);
-  res.end(body);
+  if (!Array.isArray(body)) {
+    res.end(body);
+    return;
+  }
+  res.cork(); // one writev for all parts
+  for (let i = 0; i < body.length - 1; i++) res.write(body[i]);
+  res.end(body[body.length - 1]);
 }

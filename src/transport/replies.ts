@@ -2,9 +2,19 @@ import { RpcCode, RpcError } from '../errors.ts';
 import type { RequestId } from './envelope.ts';
 import type { Outbox } from './outbox.ts';
 
+/**
+ * A response body. Parts are written one after another without being joined, so a cached
+ * 200 KB list page is sent as-is rather than copied into every response.
+ */
+export type Body = string | Buffer | readonly (string | Buffer)[];
+
+export const bodyText = (b: Body): string => (Array.isArray(b) ? b.join('') : b.toString());
+export const bodyLength = (b: Body): number =>
+  Array.isArray(b) ? b.reduce((n: number, p: string | Buffer) => n + Buffer.byteLength(p), 0) : Buffer.byteLength(b as string | Buffer);
+
 /** What the HTTP face sends: a complete body, or an SSE stream fed by an Outbox. */
 export type HttpReply =
-  | { status: number; headers: Record<string, string>; body?: string | Buffer; stream?: undefined }
+  | { status: number; headers: Record<string, string>; body?: Body; stream?: undefined }
   | { status: 200; headers: Record<string, string>; stream: Outbox; body?: undefined };
 
 export const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' });
@@ -17,13 +27,10 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 const PREFIX = '{"jsonrpc":"2.0","id":';
 
 /** A JSON-RPC success envelope around a result object or pre-serialised result bytes. */
-export function resultMessage(id: RequestId, result: unknown): string | Buffer {
-  if (Buffer.isBuffer(result)) {
-    return Buffer.concat([Buffer.from(`${PREFIX}${JSON.stringify(id)},"result":`), result, CLOSE]);
-  }
+export function resultMessage(id: RequestId, result: unknown): Body {
+  if (Buffer.isBuffer(result)) return [`${PREFIX}${JSON.stringify(id)},"result":`, result, '}'];
   return `${PREFIX}${JSON.stringify(id)},"result":${JSON.stringify(result)}}`;
 }
-const CLOSE = Buffer.from('}');
 
 /** The one place errors become JSON-RPC error envelopes. */
 export function errorMessage(id: RequestId | null, err: RpcError): string {
@@ -32,7 +39,7 @@ export function errorMessage(id: RequestId | null, err: RpcError): string {
   return JSON.stringify({ jsonrpc: '2.0', id, error });
 }
 
-export function jsonReply(status: number, body: string | Buffer, extra?: Record<string, string>): HttpReply {
+export function jsonReply(status: number, body: Body, extra?: Record<string, string>): HttpReply {
   return { status, headers: extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS, body };
 }
 

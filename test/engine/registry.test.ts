@@ -57,8 +57,8 @@ describe('registry validation names the culprit', () => {
     const r = new Registry({ tools: [tool('z', { input: z.object({ n: z.number().int().max(5) }) })] });
     const t = r.tools.get('z')!;
     assert.equal(t.inputSchema.type, 'object');
-    assert.equal(t.validateInput({ n: 3 }), true);
-    assert.equal(t.validateInput({ n: 9 }), false);
+    assert.equal(t.validateInput()({ n: 3 }), true);
+    assert.equal(t.validateInput()({ n: 9 }), false);
   });
 
   it('keeps declaration order and changes its hash when a definition changes', () => {
