@@ -68,6 +68,7 @@ export function createGangway(config: GangwayConfig): Gangway {
     sessions,
     hub,
     authenticate: config.authenticate ?? (() => ANONYMOUS),
+    timeoutMs: http.requestTimeoutMs,
     logger,
     now: Date.now,
   });

@@ -3,13 +3,10 @@ import type { CompiledTool, Registry } from '../registry/registry.ts';
 import { describeErrors } from '../registry/schema.ts';
 import type { CallToolResult, ContentBlock, ToolReturn } from '../registry/types.ts';
 import type { Era } from './eras.ts';
+import { TimeoutError, untilAborted } from './deadline.ts';
 import { handlerContext } from './handler-context.ts';
 import { InputRequired } from './input-required.ts';
 import type { RequestScope } from './scope.ts';
-
-export class TimeoutError extends Error {
-  override name = 'TimeoutError';
-}
 
 export interface ToolRunnerOptions {
   registry: Registry;
@@ -55,26 +52,6 @@ async function runTool(tool: CompiledTool, args: Record<string, unknown>, scope:
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Resolves with the handler's value, or rejects as soon as the signal aborts. */
-function untilAborted<T>(value: T | Promise<T>, signal: AbortSignal): Promise<T> | T {
-  if (!(value instanceof Promise)) return value;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    value.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 function toolResult(tool: CompiledTool, value: ToolReturn, era: Era): Record<string, unknown> {

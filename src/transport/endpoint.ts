@@ -30,6 +30,8 @@ export interface EndpointOptions {
   sessions: SessionTable;
   hub: ListenHub;
   authenticate: Authenticate;
+  /** Deadline for requests other than tools/call. */
+  timeoutMs: number;
   logger: Logger;
   now: () => number;
 }
@@ -170,6 +172,7 @@ export class McpEndpoint {
             clientCapabilities: caps as Record<string, unknown>,
             logLevel: level as never,
             streamable: acceptedTypes(input.header('accept')).sse,
+            timeoutMs: this.o.timeoutMs,
             onError: (err) => this.report(err),
             deliver: resolve,
           }),
@@ -251,6 +254,7 @@ export class McpEndpoint {
         return session?.logLevel;
       },
       streamable,
+      timeoutMs: this.o.timeoutMs,
       onError: (err: unknown) => this.report(err),
     };
     if (!batch) {

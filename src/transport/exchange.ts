@@ -1,5 +1,6 @@
 import type { Principal } from '../auth/principal.ts';
 import { RpcCode, RpcError } from '../errors.ts';
+import { TimeoutError, untilAborted } from '../protocol/deadline.ts';
 import type { Era } from '../protocol/eras.ts';
 import type { Engine } from '../protocol/engine.ts';
 import type { RequestScope } from '../protocol/scope.ts';
@@ -10,6 +11,8 @@ import { Outbox } from './outbox.ts';
 import { type Body, bodyText, errorMessage, type HttpReply, JSON_HEADERS, resultMessage, SSE_HEADERS } from './replies.ts';
 
 export interface ExchangeOptions {
+  /** Deadline for methods other than tools/call (tools carry their own). */
+  timeoutMs: number;
   era: Era;
   principal: Principal;
   session: Session | undefined;
@@ -85,8 +88,18 @@ export function runRequest(engine: Engine, msg: RpcRequest, o: ExchangeOptions):
 
   try {
     const value = engine.handle(msg.method, msg.params, scope);
-    if (value instanceof Promise) value.then((v) => finish(resultMessage(msg.id, v), 200), fail);
-    else finish(resultMessage(msg.id, value), 200);
+    if (!(value instanceof Promise)) finish(resultMessage(msg.id, value), 200);
+    else if (msg.method === 'tools/call') value.then((v) => finish(resultMessage(msg.id, v), 200), fail); // tools run their own deadline
+    else {
+      // A resource, prompt or completion handler that never settles still gets an answer.
+      const timer = setTimeout(
+        () => controller.abort(new TimeoutError(`Request timed out after ${o.timeoutMs} ms`)),
+        o.timeoutMs,
+      );
+      (untilAborted(value, controller.signal) as Promise<unknown>)
+        .then((v) => finish(resultMessage(msg.id, v), 200), fail)
+        .finally(() => clearTimeout(timer));
+    }
   } catch (err) {
     fail(err);
   }

@@ -73,3 +73,21 @@ describe('sessions', () => {
     table.close();
   });
 });
+
+describe('deadlines', () => {
+  it('answers a resource read that never settles with a timeout error, and a hung tool with isError', async () => {
+    const app = testApp({
+      http: { requestTimeoutMs: 100 },
+      resources: [{ uri: 'test://hang', name: 'hang', read: () => new Promise<string>(() => {}) }],
+      tools: [defineTool({ name: 'hang', handler: () => new Promise(() => {}) })],
+    });
+    const s = await session(app);
+    const read = await s.call('resources/read', { uri: 'test://hang' });
+    assert.equal(read.json.error.code, -32001);
+    assert.match(read.json.error.message, /timed out after 100 ms/);
+    const call = await s.call('tools/call', { name: 'hang' });
+    assert.equal(call.json.result.isError, true);
+    assert.match(call.json.result.content[0].text, /timed out after 100 ms/);
+    await app.close();
+  });
+});
