@@ -160,21 +160,23 @@ export class Engine {
    * 2026-07-28 multi round-trip: opens the signed requestState, hands the handler its answers,
    * and turns an InputRequired into an `input_required` result carrying a new state.
    */
-  private async roundTrip(
+  private roundTrip(
     params: Record<string, unknown> | undefined,
     scope: RequestScope,
     targetKey: 'name' | 'uri',
     run: (p: Record<string, unknown> | undefined, s: RequestScope) => Promise<unknown>,
   ): Promise<unknown> {
     if (!scope.era.modern) return run(params, scope);
-    const binding = RequestStateCodec.binding(
-      principalKey(scope.principal),
-      scope.method,
-      JSON.stringify(params?.[targetKey] ?? null),
-      params?.arguments,
-    );
+    // A sha256 over the arguments: computed only when a state is opened or sealed (not per call).
+    const binding = () =>
+      RequestStateCodec.binding(
+        principalKey(scope.principal),
+        scope.method,
+        JSON.stringify(params?.[targetKey] ?? null),
+        params?.arguments,
+      );
     let answers: Record<string, unknown> = {};
-    if (params?.requestState !== undefined) answers = this.o.stateCodec.open(params.requestState, binding);
+    if (params?.requestState !== undefined) answers = this.o.stateCodec.open(params.requestState, binding());
     const given = params?.inputResponses;
     if (given !== undefined) {
       if (typeof given !== 'object' || given === null || Array.isArray(given)) {
@@ -182,16 +184,14 @@ export class Engine {
       }
       answers = { ...answers, ...(given as Record<string, unknown>) };
     }
-    const inner: RequestScope = Object.keys(answers).length ? { ...scope, inputResponses: answers } : scope;
-    try {
-      return await run(params, inner);
-    } catch (err) {
+    if (params?.requestState !== undefined || given !== undefined) scope.inputResponses = answers;
+    return run(params, scope).catch((err: unknown) => {
       if (!(err instanceof InputRequired)) throw err;
       return {
         resultType: 'input_required',
         inputRequests: err.requests,
-        requestState: this.o.stateCodec.seal(binding, answers),
+        requestState: this.o.stateCodec.seal(binding(), answers),
       };
-    }
+    });
   }
 }

@@ -16,15 +16,77 @@ import { levelEnabled, type RequestScope } from './scope.ts';
  * `elicit` is a live request over the SSE stream in 2025 eras and an `input_required`
  * round trip in 2026-07-28.
  */
-export function handlerContext(scope: RequestScope, signal: AbortSignal): HandlerContext {
-  let lastProgress = Number.NEGATIVE_INFINITY;
-  let autoKey = 0;
+export function handlerContext(scope: RequestScope): HandlerContext {
+  return new Context(scope);
+}
+
+/** A class rather than an object of closures: one is made for every call. */
+class Context implements HandlerContext {
+  private lastProgress = Number.NEGATIVE_INFINITY;
+  private autoKey = 0;
   // 2026-07-28: every question still unanswered in this run. Questions asked concurrently
   // (Promise.all) share the record, so they go to the client together in one round (mrtr).
-  const asked: Record<string, { method: string; params: unknown }> = {};
+  private asked: Record<string, { method: string; params: unknown }> | undefined;
 
-  const ask = async (method: string, params: unknown, capability: string, key: string | undefined) => {
-    const k = key ?? `input-${++autoKey}`;
+  constructor(private readonly scope: RequestScope) {}
+
+  get principal() {
+    return this.scope.principal;
+  }
+  get signal() {
+    return this.scope.signal; // created on first use: most handlers never look
+  }
+  get protocolVersion() {
+    return this.scope.era.version;
+  }
+  get sessionId() {
+    return this.scope.session?.id;
+  }
+  get clientCapabilities() {
+    return this.scope.clientCapabilities;
+  }
+
+  progress(progress: number, total?: number, message?: string): void {
+    const scope = this.scope;
+    if (scope.progressToken === undefined || !(progress > this.lastProgress)) return;
+    this.lastProgress = progress;
+    const params: Record<string, unknown> = { progressToken: scope.progressToken, progress };
+    if (total !== undefined) params.total = total;
+    if (message !== undefined) params.message = message;
+    scope.send({ jsonrpc: '2.0', method: 'notifications/progress', params });
+  }
+
+  log(level: LogLevel, data: unknown, logger?: string): void {
+    if (!levelEnabled(level, this.scope.logLevel)) return;
+    this.scope.send({
+      jsonrpc: '2.0',
+      method: 'notifications/message',
+      params: logger === undefined ? { level, data } : { level, logger, data },
+    });
+  }
+
+  async elicit(request: ElicitRequest | UrlElicitRequest, key?: string): Promise<ElicitResult> {
+    const era = this.scope.era;
+    // Elicitation arrived in 2025-06-18: a 2025-03-26 session must never see elicitation/create,
+    // even from a client that declares the capability.
+    if (!era.modern && !era.liveElicitation) {
+      throw new ToolError(`This tool needs a client that supports elicitation (protocol ${era.version} has none).`);
+    }
+    const params = era.version === '2025-06-18' && request.mode === 'form' ? stripMode(request) : request;
+    return (await this.ask('elicitation/create', params, 'elicitation', key)) as ElicitResult;
+  }
+
+  async sample(request: SamplingRequest, key?: string): Promise<Record<string, unknown>> {
+    return (await this.ask('sampling/createMessage', request, 'sampling', key)) as Record<string, unknown>;
+  }
+
+  async roots(key?: string): Promise<{ roots: Root[] }> {
+    return (await this.ask('roots/list', {}, 'roots', key)) as { roots: Root[] };
+  }
+
+  private async ask(method: string, params: unknown, capability: string, key: string | undefined): Promise<unknown> {
+    const scope = this.scope;
+    const k = key ?? `input-${++this.autoKey}`;
     if (scope.era.modern) {
       if (scope.inputResponses && k in scope.inputResponses) {
         const problem = answerProblem(method, scope.inputResponses[k]);
@@ -39,14 +101,15 @@ export function handlerContext(scope: RequestScope, signal: AbortSignal): Handle
           400,
         );
       }
-      asked[k] = { method, params };
-      throw new InputRequired(asked);
+      this.asked ??= {};
+      this.asked[k] = { method, params };
+      throw new InputRequired(this.asked);
     }
     const session = scope.session;
     if (!session || !scope.clientCapabilities[capability]) {
       throw new ToolError(`This tool needs a client that supports ${capability}.`);
     }
-    const { id, answer } = session.expectAnswer(signal);
+    const { id, answer } = session.expectAnswer(scope.signal);
     if (!scope.send({ jsonrpc: '2.0', id, method, params })) {
       session.settle(id, undefined, { code: RpcCode.InternalError, message: 'no stream' });
       await answer.catch(() => undefined);
@@ -56,46 +119,7 @@ export function handlerContext(scope: RequestScope, signal: AbortSignal): Handle
     const problem = answerProblem(method, value);
     if (problem) throw new ToolError(`The client answered ${method} with an invalid result: ${problem}`);
     return value;
-  };
-
-  return {
-    principal: scope.principal,
-    signal,
-    protocolVersion: scope.era.version,
-    sessionId: scope.session?.id,
-    clientCapabilities: scope.clientCapabilities,
-    progress(progress, total, message) {
-      if (scope.progressToken === undefined || !(progress > lastProgress)) return;
-      lastProgress = progress;
-      const params: Record<string, unknown> = { progressToken: scope.progressToken, progress };
-      if (total !== undefined) params.total = total;
-      if (message !== undefined) params.message = message;
-      scope.send({ jsonrpc: '2.0', method: 'notifications/progress', params });
-    },
-    log(level: LogLevel, data: unknown, logger?: string) {
-      if (!levelEnabled(level, scope.logLevel)) return;
-      scope.send({
-        jsonrpc: '2.0',
-        method: 'notifications/message',
-        params: logger === undefined ? { level, data } : { level, logger, data },
-      });
-    },
-    async elicit(request: ElicitRequest | UrlElicitRequest, key?: string): Promise<ElicitResult> {
-      // Elicitation arrived in 2025-06-18: a 2025-03-26 session must never see elicitation/create,
-      // even from a client that declares the capability.
-      if (!scope.era.modern && !scope.era.liveElicitation) {
-        throw new ToolError(`This tool needs a client that supports elicitation (protocol ${scope.era.version} has none).`);
-      }
-      const params = scope.era.version === '2025-06-18' && request.mode === 'form' ? stripMode(request) : request;
-      return (await ask('elicitation/create', params, 'elicitation', key)) as ElicitResult;
-    },
-    async sample(request: SamplingRequest, key?: string) {
-      return (await ask('sampling/createMessage', request, 'sampling', key)) as Record<string, unknown>;
-    },
-    async roots(key?: string) {
-      return (await ask('roots/list', {}, 'roots', key)) as { roots: Root[] };
-    },
-  };
+  }
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

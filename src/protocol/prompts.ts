@@ -20,7 +20,7 @@ export async function getPrompt(params: Record<string, unknown> | undefined, sco
   if (missing.length) {
     throw invalidParams(`Missing required argument${missing.length > 1 ? 's' : ''} for prompt ${name}: ${missing.join(', ')}`);
   }
-  const value = await prompt.get(args as Record<string, string>, handlerContext(scope, scope.signal));
+  const value = await prompt.get(args as Record<string, string>, handlerContext(scope));
   let messages: PromptMessage[];
   let description = prompt.description;
   if (typeof value === 'string') messages = [{ role: 'user', content: { type: 'text', text: value } }];

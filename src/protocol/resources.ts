@@ -8,7 +8,7 @@ import type { RequestScope } from './scope.ts';
 export async function readResource(params: Record<string, unknown> | undefined, scope: RequestScope, registry: Registry) {
   const uri = params?.uri;
   if (typeof uri !== 'string' || uri.length === 0) throw invalidParams('resources/read needs params.uri (string)');
-  const ctx = handlerContext(scope, scope.signal);
+  const ctx = handlerContext(scope);
   const notFound = () =>
     new RpcError(scope.era.resourceNotFoundCode, `Resource not found: ${uri.slice(0, 256)}`, { uri });
 

@@ -19,7 +19,10 @@ export interface RequestScope {
   readonly progressToken: string | number | undefined;
   /** Level enabled for notifications/message, or undefined for none. */
   readonly logLevel: LogLevel | undefined;
+  /** Created on first read. */
   readonly signal: AbortSignal;
+  /** True once aborted; reading it does not create the signal. */
+  readonly aborted: boolean;
   /** Aborts this request's work (timeout); the transport aborts on disconnect and cancel. */
   abort(reason: Error): void;
   /**
@@ -28,8 +31,8 @@ export interface RequestScope {
    * message cannot be delivered (no stream possible).
    */
   send(message: object): boolean;
-  /** 2026-07-28 multi round-trip: responses the client supplied (already verified). */
-  readonly inputResponses: Record<string, unknown> | undefined;
+  /** 2026-07-28 multi round-trip: responses the client supplied, set by the engine once verified. */
+  inputResponses: Record<string, unknown> | undefined;
 }
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];

@@ -28,7 +28,7 @@ export class Session {
   stream: EventSink | undefined;
   subscriptions: Set<string> | undefined;
   /** In-flight client requests, for notifications/cancelled. */
-  inflight: Map<RequestId, AbortController> | undefined;
+  inflight: Map<RequestId, { abort(reason: Error): void }> | undefined;
   /** Server-to-client requests awaiting the client's answer. */
   pending: Map<string, Pending> | undefined;
   private nextRequest = 0;

@@ -36,17 +36,21 @@ export async function callTool(params: Record<string, unknown> | undefined, scop
 }
 
 async function runTool(tool: CompiledTool, args: Record<string, unknown>, scope: RequestScope, o: ToolRunnerOptions) {
-  const ms = tool.def.timeoutMs ?? o.timeoutMs;
-  const timer = setTimeout(() => scope.abort(new TimeoutError(`Tool ${tool.name} timed out after ${ms} ms`)), ms);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const ctx = handlerContext(scope, scope.signal);
-    const value = await untilAborted(tool.def.handler(args, ctx), scope.signal);
+    let value = tool.def.handler(args, handlerContext(scope));
+    if (value instanceof Promise) {
+      // Only a handler that waits can overrun its deadline; a synchronous one has returned.
+      const ms = tool.def.timeoutMs ?? o.timeoutMs;
+      timer = setTimeout(() => scope.abort(new TimeoutError(`Tool ${tool.name} timed out after ${ms} ms`)), ms);
+      value = await untilAborted(value, scope.signal);
+    }
     return toolResult(tool, value, scope.era);
   } catch (err) {
     if (err instanceof ToolError) return errorResult(err.message, scope.era, err.structured);
     if (err instanceof InputRequired || err instanceof RpcError) throw err;
     if (err instanceof TimeoutError) return errorResult(err.message, scope.era);
-    if (scope.signal.aborted) throw scope.signal.reason;
+    if (scope.aborted) throw scope.signal.reason;
     const ref = o.onHandlerError(tool.name, err, scope);
     return errorResult(`Tool ${tool.name} failed (reference ${ref}).`, scope.era);
   } finally {
@@ -54,7 +58,7 @@ async function runTool(tool: CompiledTool, args: Record<string, unknown>, scope:
   }
 }
 
-function toolResult(tool: CompiledTool, value: ToolReturn, era: Era): Record<string, unknown> {
+function toolResult(tool: CompiledTool, value: ToolReturn, era: Era): WireResult {
   let result: CallToolResult;
   if (typeof value === 'string') result = { content: [{ type: 'text', text: value }] };
   else if (value === undefined || value === null) result = { content: [] };
@@ -81,21 +85,32 @@ function toolResult(tool: CompiledTool, value: ToolReturn, era: Era): Record<str
 }
 
 function isCallToolResult(v: object): v is CallToolResult {
-  return Array.isArray((v as CallToolResult).content) && Object.keys(v).every((k) => RESULT_KEYS.has(k));
+  if (!Array.isArray((v as CallToolResult).content)) return false;
+  for (const k in v) if (!RESULT_KEYS.has(k)) return false;
+  return true;
 }
 const RESULT_KEYS = new Set(['content', 'structuredContent', 'isError', '_meta']);
 
-export function errorResult(text: string, era: Era, structured?: Record<string, unknown>): Record<string, unknown> {
+export function errorResult(text: string, era: Era, structured?: Record<string, unknown>): WireResult {
   const content: ContentBlock[] = [{ type: 'text', text }];
   return forEra(structured ? { content, structuredContent: structured, isError: true } : { content, isError: true }, era);
 }
 
-function forEra(result: CallToolResult, era: Era): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...result };
+/** The result as the era spells it; a handler's own object is never modified. */
+function forEra(result: CallToolResult, era: Era): WireResult {
+  if (era.structured && !era.resultType) return result;
   if (!era.structured) {
-    delete out.structuredContent;
-    delete out._meta;
+    const old: CallToolResult = { content: result.content };
+    if (result.isError !== undefined) old.isError = result.isError;
+    return old;
   }
-  if (era.resultType) out.resultType = 'complete';
+  // Property by property, not a spread: this runs for every 2026 call.
+  const out: WireResult = { content: result.content };
+  if (result.structuredContent !== undefined) out.structuredContent = result.structuredContent;
+  if (result.isError !== undefined) out.isError = result.isError;
+  if (result._meta !== undefined) out._meta = result._meta;
+  out.resultType = 'complete';
   return out;
 }
+
+type WireResult = CallToolResult & { resultType?: string };

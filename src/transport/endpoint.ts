@@ -4,9 +4,10 @@ import { invalidParams, invalidRequest, RpcCode, RpcError, shown } from '../erro
 import { ERA_2025_03_26, type Era, eraFor, SUPPORTED_VERSIONS } from '../protocol/eras.ts';
 import type { Engine } from '../protocol/engine.ts';
 import { isLogLevel } from '../protocol/scope.ts';
+import type { LogLevel } from '../registry/types.ts';
 import { Session, type SessionTable } from '../protocol/session.ts';
-import { type RequestId, type RpcMessage, type RpcRequest, readMessage } from './envelope.ts';
-import { runRequest } from './exchange.ts';
+import { type RequestId, type RpcInvalid, type RpcMessage, type RpcRequest, readMessage } from './envelope.ts';
+import { type ExchangeOptions, runRequest } from './exchange.ts';
 import { acceptedTypes, type GuardOptions, hostAllowed, isJsonContentType, originAllowed } from './guard.ts';
 import { checkStandardHeaders } from './headers.ts';
 import type { ListenHub } from './listen.ts';
@@ -45,11 +46,18 @@ const META_LOG = 'io.modelcontextprotocol/logLevel';
  * made here, the adapters only move bytes. `deliver` is called exactly once per POST.
  */
 export class McpEndpoint {
+  private readonly hostVerdicts = new Map<string, boolean>();
   constructor(private readonly o: EndpointOptions) {}
 
   /** Checks made before the body is read. Null: go on and read it. */
   preflight(input: HttpInput): HttpReply | null {
-    if (!hostAllowed(input.header('host'), this.o.guard)) return httpError(403, 'Forbidden: Host not allowed');
+    const host = input.header('host');
+    let hostOk = host === undefined ? false : this.hostVerdicts.get(host);
+    if (hostOk === undefined) {
+      hostOk = hostAllowed(host, this.o.guard);
+      if (this.hostVerdicts.size < 256) this.hostVerdicts.set(host!, hostOk); // bounded: random Hosts are not kept
+    }
+    if (!hostOk) return httpError(403, 'Forbidden: Host not allowed');
     if (!originAllowed(input.header('origin'), this.o.guard)) return httpError(403, 'Forbidden: Origin not allowed');
     if (input.method !== 'POST') return null;
     if (!isJsonContentType(input.header('content-type'))) {
@@ -64,30 +72,43 @@ export class McpEndpoint {
     return httpError(413, `Payload Too Large: the limit is ${this.o.maxBodyBytes} bytes`);
   }
 
-  /** Handles one POST body. Returns a cancel function for a client that goes away. */
+  /**
+   * Handles one POST body; `deliver` gets the reply. Continuation style, not async/await: a
+   * synchronous credential check and a quick handler answer without a chain of promises.
+   * Returns a cancel function for a client that goes away.
+   */
   post(input: HttpInput, body: string, deliver: (reply: HttpReply) => void): () => void {
-    let cancel = noop;
-    const fail = (err: unknown) => deliver(this.crash(err));
+    const call: Call = { deliver, cancel: noop };
     try {
       const parsed = parseStrictJson(body);
       const batch = Array.isArray(parsed);
       if (batch && parsed.length === 0) throw invalidRequest('empty batch');
-      const messages = (batch ? parsed : [parsed]).map(readMessage);
+      const messages: Incoming[] = batch ? parsed.map(readMessage) : [readMessage(parsed)];
       const headerVersion = input.header('mcp-protocol-version');
       const era = headerVersion === undefined ? undefined : eraFor(headerVersion);
       if (headerVersion !== undefined && !era) {
         const first = messages[0];
         deliver(errorReply(first && 'id' in first ? (first.id as RequestId) : null, unsupportedVersion(headerVersion)));
-        return noop;
-      }
-      const work = era?.modern
-        ? this.modern(input, era, messages, batch, (c) => (cancel = c))
-        : this.legacy(input, era, messages, batch, (c) => (cancel = c));
-      work.then(deliver, fail);
+      } else if (era?.modern) this.modern(input, era, messages, batch, call);
+      else this.legacy(input, era, messages, batch, call);
     } catch (err) {
-      fail(err);
+      deliver(this.crash(err));
     }
-    return () => cancel();
+    return () => call.cancel();
+  }
+
+  /** Resolves the caller, then continues; a refusal (401...) is delivered as it is. */
+  private withPrincipal(input: HttpInput, call: Call, next: (p: Principal) => void): void {
+    const p = this.o.authenticate(input);
+    if (!(p instanceof Promise)) {
+      if ('status' in p) call.deliver(p);
+      else next(p);
+      return;
+    }
+    p.then(
+      (r) => ('status' in r ? call.deliver(r) : next(r)),
+      (err) => call.deliver(this.crash(err)),
+    );
   }
 
   /** GET: the 2025 session stream; 405 where the era or mode has none. */
@@ -122,17 +143,13 @@ export class McpEndpoint {
     return this.o.sessions.get(id, principalKey(principal)) ?? sessionNotFound(null);
   }
 
-  private async modern(
-    input: HttpInput,
-    era: Era,
-    messages: Array<RpcMessage | { kind: 'invalid'; id: unknown; error: RpcError }>,
-    batch: boolean,
-    setCancel: (c: () => void) => void,
-  ): Promise<HttpReply> {
+  private modern(input: HttpInput, era: Era, messages: Incoming[], batch: boolean, call: Call): void {
     const msg = messages[0]!;
-    if (batch) throw invalidRequest('JSON-RPC batches are not supported in protocol version 2026-07-28');
-    if (msg.kind === 'invalid') return errorReply(msg.id as null, msg.error);
-    if (msg.kind !== 'request') return ACCEPTED; // notifications (cancellation is a closed stream) and stray responses
+    if (batch) return call.deliver(errorReply(null, invalidRequest('JSON-RPC batches are not supported in protocol version 2026-07-28')));
+    if (msg.kind === 'invalid') return call.deliver(errorReply(msg.id, msg.error));
+    if (msg.kind !== 'request') return call.deliver(ACCEPTED); // notifications (cancellation is a closed stream), stray responses
+    let caps: Record<string, unknown>;
+    let level: LogLevel | undefined;
     try {
       checkStandardHeaders(msg, input.header);
       const meta = msg.params?._meta as Record<string, unknown> | undefined;
@@ -152,73 +169,78 @@ export class McpEndpoint {
           400,
         );
       }
-      const caps = meta[META_CAPS];
-      if (typeof caps !== 'object' || caps === null || Array.isArray(caps)) {
+      const c = meta[META_CAPS];
+      if (typeof c !== 'object' || c === null || Array.isArray(c)) {
         throw new RpcError(RpcCode.InvalidParams, `Invalid params: ${META_CAPS} must be an object`, undefined, 400);
       }
-      const level = meta[META_LOG];
-      if (level !== undefined && !isLogLevel(level)) throw invalidParams(`Invalid params: unknown log level`);
+      caps = c as Record<string, unknown>;
+      const l = meta[META_LOG];
+      if (l !== undefined && !isLogLevel(l)) throw invalidParams('Invalid params: unknown log level');
+      level = l;
       // subscriptions/listen is a transport stream (ListenHub), not an engine method.
-      if (msg.method !== 'subscriptions/listen' && !this.o.engine.knows(msg.method, era)) throw new RpcError(RpcCode.MethodNotFound, `Method not found: ${msg.method.slice(0, 64)}`, undefined, 404);
-      const principal = await this.o.authenticate(input);
-      if ('status' in principal) return principal;
-      if (msg.method === 'subscriptions/listen') return this.o.hub.listen(msg, era);
-      return await new Promise<HttpReply>((resolve) => {
-        setCancel(
-          runRequest(this.o.engine, msg, {
-            era,
-            principal,
-            session: undefined,
-            clientCapabilities: caps as Record<string, unknown>,
-            logLevel: level as never,
-            streamable: acceptedTypes(input.header('accept')).sse,
-            timeoutMs: this.o.timeoutMs,
-            onError: (err) => this.report(err),
-            deliver: resolve,
-          }),
-        );
-      });
+      if (msg.method !== 'subscriptions/listen' && !this.o.engine.knows(msg.method, era)) {
+        throw new RpcError(RpcCode.MethodNotFound, `Method not found: ${shown(msg.method, 64)}`, undefined, 404);
+      }
     } catch (err) {
-      if (err instanceof RpcError) return errorReply(msg.id, err);
+      if (err instanceof RpcError) return call.deliver(errorReply(msg.id, err));
       throw err;
     }
+    this.withPrincipal(input, call, (principal) => {
+      if (msg.method === 'subscriptions/listen') return call.deliver(this.o.hub.listen(msg, era));
+      call.cancel = runRequest(this.o.engine, msg, {
+        era,
+        principal,
+        session: undefined,
+        clientCapabilities: caps,
+        logLevel: level,
+        streamable: acceptedTypes(input.header('accept')).sse,
+        timeoutMs: this.o.timeoutMs,
+        onError: this.report,
+        deliver: call.deliver,
+      });
+    });
   }
 
-  private async legacy(
-    input: HttpInput,
-    headerEra: Era | undefined,
-    messages: Array<RpcMessage | { kind: 'invalid'; id: unknown; error: RpcError }>,
-    batch: boolean,
-    setCancel: (c: () => void) => void,
-  ): Promise<HttpReply> {
+  private legacy(input: HttpInput, headerEra: Era | undefined, messages: Incoming[], batch: boolean, call: Call): void {
     const init = messages.find((m): m is RpcRequest => m.kind === 'request' && m.method === 'initialize');
-    const sessionId = input.header('mcp-session-id');
-    const principal = await this.o.authenticate(input);
-    if ('status' in principal) return principal;
-
     if (init) {
-      if (batch) return errorReply(init.id, invalidRequest('initialize must not be part of a batch'));
-      if (sessionId) return errorReply(init.id, invalidRequest('initialize must not carry Mcp-Session-Id'));
+      if (batch) return call.deliver(errorReply(init.id, invalidRequest('initialize must not be part of a batch')));
+      if (input.header('mcp-session-id')) {
+        return call.deliver(errorReply(init.id, invalidRequest('initialize must not carry Mcp-Session-Id')));
+      }
       let negotiated: ReturnType<Engine['initialize']>;
       try {
         negotiated = this.o.engine.initialize(init.params);
       } catch (err) {
-        if (err instanceof RpcError) return errorReply(init.id, err);
+        if (err instanceof RpcError) return call.deliver(errorReply(init.id, err));
         throw err;
       }
       const { era, result, clientCapabilities, clientInfo } = negotiated;
-      if (this.o.stateless) return jsonReply(200, resultMessage(init.id, result));
-      const session = new Session(principalKey(principal), era, clientCapabilities, clientInfo, this.o.now());
-      this.o.sessions.add(session);
-      return jsonReply(200, resultMessage(init.id, result), { 'mcp-session-id': session.id });
+      if (this.o.stateless) return call.deliver(jsonReply(200, resultMessage(init.id, result)));
+      return this.withPrincipal(input, call, (principal) => {
+        const session = new Session(principalKey(principal), era, clientCapabilities, clientInfo, this.o.now());
+        this.o.sessions.add(session);
+        call.deliver(jsonReply(200, resultMessage(init.id, result), { 'mcp-session-id': session.id }));
+      });
     }
+    this.withPrincipal(input, call, (principal) => this.legacyRequests(input, headerEra, messages, batch, call, principal));
+  }
 
+  private legacyRequests(
+    input: HttpInput,
+    headerEra: Era | undefined,
+    messages: Incoming[],
+    batch: boolean,
+    call: Call,
+    principal: Principal,
+  ): void {
     const firstId = messages.find((m) => m.kind === 'request')?.id ?? null;
+    const sessionId = input.header('mcp-session-id');
     let session: Session | undefined;
     let era: Era;
     if (sessionId) {
       session = this.o.sessions.get(sessionId, principalKey(principal));
-      if (!session) return sessionNotFound(firstId);
+      if (!session) return call.deliver(sessionNotFound(firstId));
       // Any supported session-era version in MCP-Protocol-Version is accepted (an unsupported
       // one was refused with 400 above); the session's negotiated version governs. The 2025
       // transports only require 400 for an invalid or unsupported version, not for a supported
@@ -228,45 +250,51 @@ export class McpEndpoint {
     } else if (this.o.stateless) {
       era = headerEra ?? ERA_2025_03_26;
     } else {
-      return errorReply(firstId, invalidRequest('Mcp-Session-Id header is required: send initialize first'));
+      return call.deliver(errorReply(firstId, invalidRequest('Mcp-Session-Id header is required: send initialize first')));
     }
-    if (batch && !era.batches) return errorReply(firstId, invalidRequest(`JSON-RPC batches are not supported in ${era.version}`));
+    if (batch && !era.batches) {
+      return call.deliver(errorReply(firstId, invalidRequest(`JSON-RPC batches are not supported in ${era.version}`)));
+    }
 
     const requests: RpcRequest[] = [];
     const errors: string[] = [];
     for (const m of messages) {
       if (m.kind === 'request') requests.push(m);
-      else if (m.kind === 'invalid') errors.push(errorMessage(m.id as null, m.error));
+      else if (m.kind === 'invalid') errors.push(errorMessage(m.id, m.error));
       else if (m.kind === 'response') session?.settle(m.id, m.result, m.error);
       else this.notification(m.method, m.params, session);
     }
-    if (!batch && errors.length) return jsonReply(400, errors[0]!);
-    if (requests.length === 0) return errors.length ? jsonReply(400, `[${errors.join(',')}]`) : ACCEPTED;
+    if (!batch && errors.length) return call.deliver(jsonReply(400, errors[0]!));
+    if (requests.length === 0) return call.deliver(errors.length ? jsonReply(400, `[${errors.join(',')}]`) : ACCEPTED);
 
-    const streamable = !batch && acceptedTypes(input.header('accept')).sse;
-    const base = {
+    const options: ExchangeOptions = {
       era,
       principal,
       session,
       clientCapabilities: session?.clientCapabilities ?? {},
       // 2025 eras: log messages flow once the client has set a level (logging/setLevel)
-      get logLevel() {
-        return session?.logLevel;
-      },
-      streamable,
+      logLevel: session?.logLevel,
+      streamable: !batch && acceptedTypes(input.header('accept')).sse,
       timeoutMs: this.o.timeoutMs,
-      onError: (err: unknown) => this.report(err),
+      onError: this.report,
+      deliver: call.deliver,
     };
     if (!batch) {
-      return new Promise<HttpReply>((resolve) => setCancel(runRequest(this.o.engine, requests[0]!, { ...base, logLevel: session?.logLevel, deliver: resolve })));
+      call.cancel = runRequest(this.o.engine, requests[0]!, options);
+      return;
     }
-    const bodies = await Promise.all(
-      requests.map(
-        (r) => new Promise<HttpReply>((resolve) => runRequest(this.o.engine, r, { ...base, logLevel: session?.logLevel, deliver: resolve })),
-      ),
-    );
-    const parts = [...bodies.map((b) => bodyText(b.body ?? '')), ...errors];
-    return jsonReply(200, `[${parts.join(',')}]`);
+    // 2025-03-26 batch: every request runs; one JSON array answers them all.
+    const bodies: string[] = new Array(requests.length);
+    let pending = requests.length;
+    requests.forEach((r, i) => {
+      runRequest(this.o.engine, r, {
+        ...options,
+        deliver: (reply) => {
+          bodies[i] = bodyText(reply.body ?? '');
+          if (--pending === 0) call.deliver(jsonReply(200, `[${[...bodies, ...errors].join(',')}]`));
+        },
+      });
+    });
   }
 
   private notification(method: string, params: Record<string, unknown> | undefined, session: Session | undefined) {
@@ -284,11 +312,11 @@ export class McpEndpoint {
     return errorReply(null, new RpcError(RpcCode.InternalError, `Internal error (reference ${ref})`, undefined, 500));
   }
 
-  private report(err: unknown): string {
+  private readonly report = (err: unknown): string => {
     const ref = Math.random().toString(36).slice(2, 10);
     this.o.logger.error({ err, ref }, 'request failed');
     return ref;
-  }
+  };
 }
 
 export class CancelledError extends Error {
@@ -312,3 +340,11 @@ function sessionNotFound(id: RpcRequest['id'] | null): HttpReply {
 }
 
 const noop = () => {};
+
+type Incoming = RpcMessage | RpcInvalid;
+
+/** One POST in progress: where its reply goes, and how to stop its work. */
+interface Call {
+  readonly deliver: (reply: HttpReply) => void;
+  cancel: () => void;
+}

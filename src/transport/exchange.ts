@@ -31,80 +31,106 @@ export interface ExchangeOptions {
  * function for a client that disconnects.
  */
 export function runRequest(engine: Engine, msg: RpcRequest, o: ExchangeOptions): () => void {
-  const controller = new AbortController();
-  let outbox: Outbox | undefined;
-  let done = false;
-  const session = o.session;
-
-  const scope: RequestScope = {
-    era: o.era,
-    id: msg.id,
-    method: msg.method,
-    principal: o.principal,
-    session,
-    clientCapabilities: o.clientCapabilities,
-    progressToken: progressTokenOf(msg),
-    logLevel: o.logLevel,
-    signal: controller.signal,
-    abort: (reason) => controller.abort(reason),
-    inputResponses: undefined,
-    send(message) {
-      if (done || !o.streamable) return false;
-      if (!outbox) {
-        outbox = new Outbox();
-        outbox.onCancel(() => controller.abort(new ClientGone()));
-        o.deliver({ status: 200, headers: SSE_HEADERS, stream: outbox });
-      }
-      return outbox.push(JSON.stringify(message));
-    },
+  const x = new Exchange(msg, o);
+  if (o.session) (o.session.inflight ??= new Map()).set(msg.id, x);
+  try {
+    const value = engine.handle(msg.method, msg.params, x);
+    if (!(value instanceof Promise)) x.finish(resultMessage(msg.id, value), 200);
+    else if (msg.method === 'tools/call') value.then(x.succeed, x.fail); // tools run their own deadline
+    else {
+      // A resource, prompt or completion handler that never settles still gets an answer.
+      const timer = setTimeout(() => x.abort(new TimeoutError(`Request timed out after ${o.timeoutMs} ms`)), o.timeoutMs);
+      (untilAborted(value, x.signal) as Promise<unknown>).then(x.succeed, x.fail).finally(() => clearTimeout(timer));
+    }
+  } catch (err) {
+    x.fail(err);
+  }
+  return () => {
+    if (!x.done) x.abort(new ClientGone());
   };
+}
 
-  if (session) (session.inflight ??= new Map()).set(msg.id, controller);
+/**
+ * One request in flight: the RequestScope the protocol layer reads, and the way back to the
+ * client. A class, not a bag of closures: this is allocated for every call. The
+ * AbortController is created only when someone asks for the signal or aborts.
+ */
+class Exchange implements RequestScope {
+  readonly era: Era;
+  readonly id: RpcRequest['id'];
+  readonly method: string;
+  readonly principal: Principal;
+  readonly session: Session | undefined;
+  readonly clientCapabilities: Record<string, unknown>;
+  readonly progressToken: string | number | undefined;
+  readonly logLevel: LogLevel | undefined;
+  inputResponses: Record<string, unknown> | undefined = undefined;
+  done = false;
+  private controller: AbortController | undefined;
+  private outbox: Outbox | undefined;
 
-  const finish = (body: Body, status: number) => {
-    if (done) return;
-    done = true;
-    if (session?.inflight?.get(msg.id) === controller) session.inflight.delete(msg.id);
-    if (outbox) {
-      outbox.push(bodyText(body));
-      outbox.end();
-    } else o.deliver({ status, headers: JSON_HEADERS, body });
-  };
+  constructor(
+    msg: RpcRequest,
+    private readonly o: ExchangeOptions,
+  ) {
+    this.era = o.era;
+    this.id = msg.id;
+    this.method = msg.method;
+    this.principal = o.principal;
+    this.session = o.session;
+    this.clientCapabilities = o.clientCapabilities;
+    this.progressToken = progressTokenOf(msg);
+    this.logLevel = o.logLevel;
+  }
 
-  const fail = (err: unknown) => {
-    if (err instanceof RpcError) return finish(errorMessage(msg.id, err), err.httpStatus);
-    if (controller.signal.aborted) {
-      if (controller.signal.reason instanceof ClientGone) return finish('', 200); // nobody to tell
-      const reason = controller.signal.reason as Error;
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  get aborted(): boolean {
+    return this.controller?.signal.aborted ?? false;
+  }
+
+  abort(reason: Error): void {
+    (this.controller ??= new AbortController()).abort(reason);
+  }
+
+  send(message: object): boolean {
+    if (this.done || !this.o.streamable) return false;
+    if (!this.outbox) {
+      this.outbox = new Outbox();
+      this.outbox.onCancel(() => this.abort(new ClientGone()));
+      this.o.deliver({ status: 200, headers: SSE_HEADERS, stream: this.outbox });
+    }
+    return this.outbox.push(JSON.stringify(message));
+  }
+
+  finish(body: Body, status: number): void {
+    if (this.done) return;
+    this.done = true;
+    const inflight = this.session?.inflight;
+    if (inflight?.get(this.id) === this) inflight.delete(this.id);
+    if (this.outbox) {
+      this.outbox.push(bodyText(body));
+      this.outbox.end();
+    } else this.o.deliver({ status, headers: JSON_HEADERS, body });
+  }
+
+  readonly succeed = (value: unknown): void => this.finish(resultMessage(this.id, value), 200);
+
+  readonly fail = (err: unknown): void => {
+    if (err instanceof RpcError) return this.finish(errorMessage(this.id, err), err.httpStatus);
+    if (this.aborted) {
+      const reason = this.signal.reason as Error;
+      if (reason instanceof ClientGone) return this.finish('', 200); // nobody to tell
       const rpc =
         reason?.name === 'TimeoutError'
           ? new RpcError(RpcCode.RequestTimeout, reason.message)
           : new RpcError(RpcCode.RequestCancelled, 'Request cancelled');
-      return finish(errorMessage(msg.id, rpc), 200);
+      return this.finish(errorMessage(this.id, rpc), 200);
     }
-    const ref = o.onError(err);
-    finish(errorMessage(msg.id, new RpcError(RpcCode.InternalError, `Internal error (reference ${ref})`)), 200);
-  };
-
-  try {
-    const value = engine.handle(msg.method, msg.params, scope);
-    if (!(value instanceof Promise)) finish(resultMessage(msg.id, value), 200);
-    else if (msg.method === 'tools/call') value.then((v) => finish(resultMessage(msg.id, v), 200), fail); // tools run their own deadline
-    else {
-      // A resource, prompt or completion handler that never settles still gets an answer.
-      const timer = setTimeout(
-        () => controller.abort(new TimeoutError(`Request timed out after ${o.timeoutMs} ms`)),
-        o.timeoutMs,
-      );
-      (untilAborted(value, controller.signal) as Promise<unknown>)
-        .then((v) => finish(resultMessage(msg.id, v), 200), fail)
-        .finally(() => clearTimeout(timer));
-    }
-  } catch (err) {
-    fail(err);
-  }
-  return () => {
-    if (!done) controller.abort(new ClientGone());
+    const ref = this.o.onError(err);
+    this.finish(errorMessage(this.id, new RpcError(RpcCode.InternalError, `Internal error (reference ${ref})`)), 200);
   };
 }
 

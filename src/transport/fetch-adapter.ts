@@ -1,5 +1,5 @@
 import type { HttpInput, McpEndpoint } from './endpoint.ts';
-import type { HttpReply } from './replies.ts';
+import { type HttpReply, httpError } from './replies.ts';
 
 const encoder = new TextEncoder();
 
@@ -22,7 +22,13 @@ export async function serveFetch(endpoint: McpEndpoint, maxBodyBytes: number, re
       body: '{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Method Not Allowed"}}',
     });
   }
-  const body = await readBody(request, maxBodyBytes);
+  let body: string | undefined;
+  try {
+    body = await readBody(request, maxBodyBytes);
+  } catch {
+    // The upload broke off (the client went away): answer, never reject.
+    return toResponse(httpError(400, 'Bad Request: the request body could not be read'));
+  }
   if (body === undefined) return toResponse(endpoint.tooLarge());
   return new Promise<Response>((resolve) => {
     const cancel = endpoint.post(input, body, (reply) => resolve(toResponse(reply)));

@@ -52,13 +52,20 @@ export function isJsonContentType(value: string | undefined): boolean {
   return !charset || /^utf-?8$/i.test(charset[1]!);
 }
 
-/** What the client accepts: `*\/*` and missing Accept count as both (curl). */
+const JSON_ONLY = Object.freeze({ json: true, sse: false });
+const acceptCache = new Map<string, { json: boolean; sse: boolean }>();
+
+/** What the client accepts: missing Accept means JSON (curl). Cached: clients send one value. */
 export function acceptedTypes(accept: string | undefined): { json: boolean; sse: boolean } {
-  if (!accept) return { json: true, sse: false };
-  const a = accept.toLowerCase();
-  const any = a.includes('*/*');
-  return {
-    json: any || a.includes('application/json') || a.includes('application/*'),
-    sse: a.includes('text/event-stream'),
-  };
+  if (!accept) return JSON_ONLY;
+  let types = acceptCache.get(accept);
+  if (!types) {
+    const a = accept.toLowerCase();
+    types = Object.freeze({
+      json: a.includes('*/*') || a.includes('application/json') || a.includes('application/*'),
+      sse: a.includes('text/event-stream'),
+    });
+    if (acceptCache.size < 128) acceptCache.set(accept, types);
+  }
+  return types;
 }

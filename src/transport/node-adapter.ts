@@ -7,14 +7,7 @@ import { bodyLength, type HttpReply } from './replies.ts';
  * straight from the socket, every decision taken by McpEndpoint (shared with the fetch face).
  */
 export function serveNode(endpoint: McpEndpoint, maxBodyBytes: number, req: IncomingMessage, res: ServerResponse): void {
-  const headers = req.headers;
-  const input: HttpInput = {
-    method: req.method ?? 'GET',
-    header: (name) => {
-      const v = headers[name];
-      return typeof v === 'string' ? v : v?.join(', ');
-    },
-  };
+  const input = new NodeInput(req);
   const early = endpoint.preflight(input);
   if (early) {
     drainThen(req, res, early);
@@ -65,6 +58,20 @@ export function serveNode(endpoint: McpEndpoint, maxBodyBytes: number, req: Inco
   );
 }
 
+class NodeInput implements HttpInput {
+  readonly method: string;
+  private readonly headers: IncomingMessage['headers'];
+  constructor(req: IncomingMessage) {
+    this.method = req.method ?? 'GET';
+    this.headers = req.headers;
+  }
+  /** Bound so that it can be passed around as a function (checkStandardHeaders). */
+  readonly header = (name: string): string | undefined => {
+    const v = this.headers[name];
+    return typeof v === 'string' ? v : v?.join(', ');
+  };
+}
+
 /** Answers without reading a body we refused; the connection closes so no bytes are left over. */
 function drainThen(req: IncomingMessage, res: ServerResponse, reply: HttpReply): void {
   const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
@@ -86,8 +93,10 @@ export function writeReply(res: ServerResponse, reply: HttpReply, closeConnectio
     return;
   }
   const body = reply.body ?? '';
-  const headers: Record<string, string | number> = { ...reply.headers, 'content-length': bodyLength(body) };
-  if (closeConnection) headers.connection = 'close';
+  // A flat [name, value, ...] list: node writes it as it is, without building a header map.
+  const headers: string[] = ['content-length', String(bodyLength(body))];
+  for (const name in reply.headers) headers.push(name, reply.headers[name]!);
+  if (closeConnection) headers.push('connection', 'close');
   res.writeHead(reply.status, headers);
   if (!Array.isArray(body)) {
     res.end(body);

@@ -1,0 +1,139 @@
+// Turns per-round measurements into the Markdown report (stdout + bench/results/latest.md).
+import type { LoadResult } from './load.ts';
+import type { ScenarioId, Style } from './requests.ts';
+
+export interface Row {
+  scenario: ScenarioId;
+  target: string;
+  style: Style;
+  status: 'ok' | 'skipped' | 'failed' | 'invalid';
+  /** Why a row is skipped, failed or invalid. */
+  reason: string;
+  /** Notes that don't invalidate the row. */
+  notes: string[];
+  rounds: LoadResult[];
+  bodyBytes: number;
+  rssStart?: number;
+  rssEnd?: number;
+}
+
+export interface RunInfo {
+  date: string;
+  node: string;
+  cpu: string;
+  cores: number;
+  loadGen: string;
+  pinning: string;
+  connections: number;
+  rounds: number;
+  seconds: number;
+  warmup: number;
+  wallSeconds?: number;
+}
+
+export const SCENARIO_TITLES: Record<ScenarioId, string> = {
+  call: '(a) tools/call `echo`',
+  list: '(b) tools/list (501 tools: echo + 500)',
+};
+
+export function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function medianRps(row: Row): number {
+  return median(row.rounds.map((r) => r.rps));
+}
+
+export function medianP99(row: Row): number {
+  return median(row.rounds.map((r) => r.p99Ms));
+}
+
+export function medianCpu(row: Row): number {
+  return median(
+    row.rounds.flatMap((r) => (r.cpuMicrosPerRequest === undefined ? [] : [r.cpuMicrosPerRequest])),
+  );
+}
+
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
+const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(1)) : '—');
+const mb = (n: number | undefined) => (n === undefined ? '?' : (n / 1048576).toFixed(1));
+
+function times(r: number): string {
+  if (!Number.isFinite(r)) return '—';
+  return r >= 0.1 ? `${r.toFixed(2)}x` : `${r.toFixed(3)}x`;
+}
+
+/** Throughput relative to bare (higher is better). */
+function ratio(row: Row, bare: Row | undefined): string {
+  if (bare?.status !== 'ok' || row.status !== 'ok') return '—';
+  return times(medianRps(row) / medianRps(bare));
+}
+
+/** Efficiency relative to bare: bare's CPU per request over this row's (higher is better). */
+function cpuRatio(row: Row, bare: Row | undefined): string {
+  if (bare?.status !== 'ok' || row.status !== 'ok') return '—';
+  return times(medianCpu(bare) / medianCpu(row));
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
+}
+
+export function scenarioTable(rows: Row[]): string {
+  const bare = rows.find((r) => r.target === 'bare');
+  const lines = [
+    '| target | style | req/s | vs bare | p99 ms | CPU µs/req | vs bare (CPU) | req/s per round | RSS start → end MB | body bytes | notes |',
+    '|---|---|--:|--:|--:|--:|--:|---|---|--:|---|',
+  ];
+  for (const row of rows) {
+    // An invalid row's numbers measured failures, not the server: keep them out of the columns.
+    const shown = row.status === 'ok';
+    const notes = [row.status === 'ok' ? '' : `**${row.status}**: ${row.reason}`, ...row.notes].filter(
+      Boolean,
+    );
+    lines.push(
+      `| ${[
+        row.target,
+        row.style,
+        shown ? int(medianRps(row)) : '—',
+        ratio(row, bare),
+        shown ? ms(medianP99(row)) : '—',
+        shown ? int(medianCpu(row)) : '—',
+        cpuRatio(row, bare),
+        (shown && row.rounds.map((r) => int(r.rps)).join(' / ')) || '—',
+        row.rssStart === undefined && row.rssEnd === undefined
+          ? '—'
+          : `${mb(row.rssStart)} → ${mb(row.rssEnd)}`,
+        row.bodyBytes ? int(row.bodyBytes) : '—',
+        notes.map(cell).join('; '),
+      ].join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function renderReport(info: RunInfo, rows: Row[]): string {
+  const out = [
+    '# Gangway bench: latest run',
+    '',
+    `- date: ${info.date}${info.wallSeconds ? `, wall time ${Math.round(info.wallSeconds)} s` : ''}`,
+    `- machine: ${info.cpu}, ${info.cores} cores; Node ${info.node}`,
+    `- load generator: ${info.loadGen}; ${info.connections} connections; CPU pinning: ${info.pinning}`,
+    `- per target and scenario: ${info.warmup} s warm-up, then ${info.rounds} round(s) of ${info.seconds} s, targets interleaved round-robin`,
+    '- req/s, p99 and CPU µs/req are medians over the rounds. "vs bare" is req/s relative to `bare`;',
+    "  \"vs bare (CPU)\" is bare's CPU time per request over the target's (the target process's own",
+    '  user+system time, so it holds up better than req/s when other work shares the machine).',
+    "- RSS is the target process's own `rss` before warm-up and after the last round;",
+    '  body bytes is the size of one verified response body.',
+    '',
+  ];
+  for (const scenario of Object.keys(SCENARIO_TITLES) as ScenarioId[]) {
+    const scenarioRows = rows.filter((r) => r.scenario === scenario);
+    if (scenarioRows.length === 0) continue;
+    out.push(`## ${SCENARIO_TITLES[scenario]}`, '', scenarioTable(scenarioRows), '');
+  }
+  return out.join('\n');
+}
