@@ -49,6 +49,7 @@ const SDK_ZOD_NOTE =
 // `optional` rows run only when named in BENCH_TARGETS (or BENCH_TARGETS=all).
 const TARGETS: TargetDef[] = [
   { name: 'bare', file: 'targets/bare.ts', style: '2025-06-18' },
+  { name: 'bare-2026', file: 'targets/bare.ts', style: '2026-07-28', note: 'the limit for 2026-07-28 requests' },
   { name: 'sdk-stateless', file: 'targets/sdk-stateless.ts', style: '2025-06-18', note: SDK_ZOD_NOTE },
   {
     name: 'sdk-stateless-echo',
@@ -87,6 +88,22 @@ function extraTargets(raw: string | undefined): TargetDef[] {
     }
     return { name: m[1]!, file: resolve(m[2]!), style };
   });
+}
+
+/** Heap per live 2025 session, from bench/session-memory.ts in its own process. */
+function sessionMemory(): string | undefined {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(BENCH_DIR, 'session-memory.ts')], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  const line = r.stdout.trim().split('\n').pop();
+  try {
+    const { sessions, bytesPerSession } = JSON.parse(line ?? '') as { sessions: number; bytesPerSession: number };
+    return `${bytesPerSession} bytes of heap per live session (${sessions} sessions opened with initialize + notifications/initialized, measured after GC)`;
+  } catch {
+    log(`session memory: no result (${(r.stderr || r.error?.message || '').trim().slice(0, 300)})`);
+    return undefined;
+  }
 }
 
 function intEnv(name: string, fallback: number, min: number, max: number): number {
@@ -348,9 +365,10 @@ async function main(): Promise<void> {
     if (interrupted) break;
     rows.push(...(await runScenario(scenario)));
   }
+  const sessionLine = interrupted ? undefined : sessionMemory();
   info.wallSeconds = (Date.now() - started) / 1000;
 
-  const report = renderReport(info, rows);
+  const report = sessionLine ? `${renderReport(info, rows)}\n## (c) one 2025 session\n\n${sessionLine}\n` : renderReport(info, rows);
   const outDir = join(BENCH_DIR, 'results');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'latest.md'), `${report}\n`);

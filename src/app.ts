@@ -13,7 +13,7 @@ import type { Ephemeral, Store } from './store/types.ts';
 import { McpEndpoint } from './transport/endpoint.ts';
 import { serveFetch, toResponse } from './transport/fetch-adapter.ts';
 import { ListenHub } from './transport/listen.ts';
-import { serveNode, writeReply } from './transport/node-adapter.ts';
+import { cancelIfUnfinished, serveNode, writeReply } from './transport/node-adapter.ts';
 import { type HttpReply, httpError, jsonReply } from './transport/replies.ts';
 
 export interface Gangway {
@@ -86,6 +86,11 @@ export function createGangway(config: GangwayConfig): Gangway {
   const done = () => {
     if (--inflight === 0) drained?.();
   };
+  // Shared by every response ('close' fires once): counts the request out, cancels abandoned work.
+  function onResponseClose(this: ServerResponse) {
+    cancelIfUnfinished(this);
+    done();
+  }
 
   /** Health and readiness: for load balancers, so no Host check and no auth. */
   async function health(path: string): Promise<HttpReply | undefined> {
@@ -110,7 +115,7 @@ export function createGangway(config: GangwayConfig): Gangway {
     stores,
     node(req, res) {
       inflight++;
-      res.once('close', done);
+      res.on('close', onResponseClose);
       const url = req.url ?? '/';
       const q = url.indexOf('?');
       const path = q < 0 ? url : url.slice(0, q);

@@ -8,11 +8,16 @@ import { BENCH_HOST, benchPort, reportReady } from '../lib/target-child.ts';
 
 const LIST_PREFIX = Buffer.from('{"jsonrpc":"2.0","id":');
 const LIST_SUFFIX = Buffer.from(`,"result":${JSON.stringify({ tools: listedTools() })}}`);
+// A 2026-07-28 request (its `_meta` says so) gets the 2026 result shapes: `resultType`, and
+// `ttlMs` + `cacheScope` on lists. The limit answers exactly what an MCP server must.
+const LIST_SUFFIX_2026 = Buffer.from(
+  `,"result":${JSON.stringify({ tools: listedTools(), resultType: 'complete', ttlMs: 300000, cacheScope: 'public' })}}`,
+);
 
 interface RpcRequest {
   id?: string | number | null;
   method?: string;
-  params?: { name?: string; arguments?: { text?: unknown } };
+  params?: { name?: string; arguments?: { text?: unknown }; _meta?: Record<string, unknown> };
 }
 
 function send(res: ServerResponse, status: number, body: string | Buffer): void {
@@ -39,6 +44,7 @@ function handle(res: ServerResponse, raw: string): void {
     res.writeHead(202).end();
     return;
   }
+  const modern = msg.params?._meta?.['io.modelcontextprotocol/protocolVersion'] === '2026-07-28';
   if (msg.method === 'tools/call' && msg.params?.name === 'echo') {
     const text = msg.params.arguments?.text;
     if (typeof text !== 'string') {
@@ -48,12 +54,27 @@ function handle(res: ServerResponse, raw: string): void {
     send(
       res,
       200,
-      JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { content: [{ type: 'text', text }] } }),
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: msg.id,
+        result: modern ? { content: [{ type: 'text', text }], resultType: 'complete' } : { content: [{ type: 'text', text }] },
+      }),
     );
     return;
   }
   if (msg.method === 'tools/list') {
-    send(res, 200, Buffer.concat([LIST_PREFIX, Buffer.from(JSON.stringify(msg.id)), LIST_SUFFIX]));
+    // The cheapest way node:http offers: the cached bytes are written as they are (one writev),
+    // never copied into a new buffer per response.
+    const id = JSON.stringify(msg.id);
+    const suffix = modern ? LIST_SUFFIX_2026 : LIST_SUFFIX;
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': LIST_PREFIX.length + Buffer.byteLength(id) + suffix.length,
+    });
+    res.cork();
+    res.write(LIST_PREFIX);
+    res.write(id);
+    res.end(suffix);
     return;
   }
   send(res, 200, rpcError(msg.id, -32601, `Method not found: ${String(msg.method)}`));

@@ -21,7 +21,14 @@ export const ANONYMOUS: Principal = Object.freeze({
   via: 'anonymous',
 });
 
-/** The identity a session or a signed state is bound to. */
+const keys = new WeakMap<Principal, string>();
+
+/** The identity a session or a signed state is bound to (computed once per principal object). */
 export function principalKey(p: Principal): string {
-  return `${p.via}\u0000${p.subject}\u0000${p.tenant ?? ''}\u0000${p.client ?? ''}`;
+  let key = keys.get(p);
+  if (key === undefined) {
+    key = `${p.via}\u0000${p.subject}\u0000${p.tenant ?? ''}\u0000${p.client ?? ''}`;
+    keys.set(p, key);
+  }
+  return key;
 }

@@ -42,6 +42,7 @@ export class Engine {
   private readonly legacyOnly: Map<string, Method>;
   private readonly modernOnly: Map<string, Method>;
   private readonly discoverBytes: Buffer;
+  private readonly firstPages = new Map<ListKind, Map<Era, Buffer>>();
 
   constructor(private readonly o: EngineOptions) {
     const r = o.registry;
@@ -132,12 +133,15 @@ export class Engine {
     const era = scope.era;
     let offset = 0;
     const cursor = params?.cursor;
+    // The first page (usually the only one) is found by object identity: no key string per call.
+    const first = cursor === undefined ? this.firstPages.get(kind)?.get(era) : undefined;
+    if (first) return first;
     if (cursor !== undefined) {
       const parsed = typeof cursor === 'string' ? this.o.registry.parseCursor(kind, cursor) : null;
       if (parsed === null) throw invalidParams('Invalid cursor: start again without one');
       offset = parsed;
     }
-    return this.o.registry.listPage(kind, items, offset, era.version, (page, nextCursor) => {
+    const bytes = this.o.registry.listPage(kind, items, offset, era.version, (page, nextCursor) => {
       const key = kind === 'resources/templates' ? 'resourceTemplates' : kind;
       const result: Record<string, unknown> = { [key]: page.map((i) => wire(i, era)) };
       if (nextCursor) result.nextCursor = nextCursor;
@@ -148,6 +152,12 @@ export class Engine {
       }
       return result;
     });
+    if (offset === 0) {
+      let byEra = this.firstPages.get(kind);
+      if (!byEra) this.firstPages.set(kind, (byEra = new Map()));
+      byEra.set(era, bytes);
+    }
+    return bytes;
   }
 
   private setLevel(params: Record<string, unknown> | undefined, scope: RequestScope) {

@@ -96,7 +96,10 @@ export interface SessionOptions {
   idleMs?: number;
 }
 
-/** Live sessions of this process, least recently used first (Map order, re-set on touch). */
+/**
+ * Live sessions of this process. A request only stamps `lastSeen`; the rare eviction (at the
+ * cap) and the reaper scan for the oldest, so the hot path does no Map re-ordering.
+ */
 export class SessionTable {
   private readonly sessions = new Map<string, Session>();
   private readonly max: number;
@@ -118,8 +121,9 @@ export class SessionTable {
 
   add(session: Session): void {
     while (this.sessions.size >= this.max) {
-      const oldest = this.sessions.values().next().value as Session;
-      this.delete(oldest.id);
+      let oldest: Session | undefined;
+      for (const s of this.sessions.values()) if (!oldest || s.lastSeen < oldest.lastSeen) oldest = s;
+      this.delete(oldest!.id);
     }
     this.sessions.set(session.id, session);
   }
@@ -136,8 +140,6 @@ export class SessionTable {
     // A session bound to another principal is reported as unknown, not as forbidden.
     if (s.owner !== owner) return undefined;
     s.lastSeen = t;
-    this.sessions.delete(id);
-    this.sessions.set(id, s);
     return s;
   }
 
@@ -156,10 +158,7 @@ export class SessionTable {
 
   reap(): void {
     const cutoff = this.now() - this.idleMs;
-    for (const s of this.sessions.values()) {
-      if (s.lastSeen >= cutoff) break; // LRU order: the rest are newer
-      this.delete(s.id);
-    }
+    for (const s of [...this.sessions.values()]) if (s.lastSeen < cutoff) this.delete(s.id);
   }
 
   close(): void {

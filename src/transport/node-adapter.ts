@@ -35,10 +35,7 @@ export function serveNode(endpoint: McpEndpoint, maxBodyBytes: number, req: Inco
     req.on('end', () => {
       if (refused) return;
       const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      const cancel = endpoint.post(input, body, (reply) => writeReply(res, reply));
-      res.once('close', () => {
-        if (!res.writableFinished) cancel();
-      });
+      (res as Cancellable)[CANCEL] = endpoint.post(input, body, (reply) => writeReply(res, reply));
     });
     return;
   }
@@ -56,6 +53,19 @@ export function serveNode(endpoint: McpEndpoint, maxBodyBytes: number, req: Inco
     (reply) => writeReply(res, reply),
     () => writeReply(res, { status: 500, headers: {}, body: '' }),
   );
+}
+
+/** Where serveNode leaves the cancel function of a POST in progress (see onResponseClose). */
+export const CANCEL = Symbol('gangway.cancel');
+type Cancellable = ServerResponse & { [CANCEL]?: () => void };
+
+/**
+ * The one 'close' listener of a response (shared, no closure per request): a response that
+ * closes before it finished means the client went away, so its work is cancelled.
+ */
+export function cancelIfUnfinished(res: ServerResponse): void {
+  const cancel = (res as Cancellable)[CANCEL];
+  if (cancel && !res.writableFinished) cancel();
 }
 
 class NodeInput implements HttpInput {

@@ -7,6 +7,7 @@ import {
   defineTool,
   type Gangway,
   type GangwayConfig,
+  type HandlerContext,
   ToolError,
 } from '../../src/index.ts';
 
@@ -15,6 +16,20 @@ export const MAX_BODY = 64 * 1024;
 
 export const RESOURCE_URI = 'file:///fixture/readme.txt';
 export const TEMPLATE = 'fixture://items/{id}';
+
+const TOPIC = { type: 'object', properties: { topic: { type: 'string' } } };
+
+async function askThree(_args: unknown, ctx: HandlerContext) {
+  const [answer, message] = await Promise.all([
+    ctx.elicit({ message: 'Proceed?', requestedSchema: { type: 'object', properties: {} } }, 'confirm'),
+    ctx.sample(
+      { messages: [{ role: 'user', content: { type: 'text', text: 'hi' } }], maxTokens: 5 },
+      'model',
+    ),
+  ]);
+  const { roots } = await ctx.roots('roots');
+  return { action: answer.action, role: String(message.role), roots: roots.length };
+}
 
 /**
  * A small server with one of everything the wire can reach: a tool with an input and an output
@@ -78,6 +93,11 @@ export function fixtureServer(options: { stateless: boolean; logger?: GangwayCon
             return { action: String(answer?.action) };
           },
         }),
+        // three questions: two asked together (one input_required round in 2026, two live
+        // requests on the stream in 2025), then one more. "survey" gives up fast (random cases
+        // call it and nobody answers); "interview" waits for the dialogues' answers.
+        defineTool({ name: 'survey', timeoutMs: 150, input: TOPIC, handler: askThree }),
+        defineTool({ name: 'interview', timeoutMs: 2_000, input: TOPIC, handler: askThree }),
         defineTool({
           name: 'boom',
           handler: () => {

@@ -6,7 +6,8 @@ import { MAX_BODY, RESOURCE_URI, TEMPLATE } from './fixture.ts';
  * it): an HTTP method, a path, a list of header lines and the exact body bytes. Valid requests of
  * every protocol era are generated first, then mutated structurally (members, ids, params,
  * method names, _meta), textually (raw duplicate keys, \u-escaped keys, truncation) and at the
- * byte level (invalid UTF-8), and finally wrapped (batches) and given random header sets.
+ * byte level (invalid UTF-8), and finally wrapped (batches) and given random header sets. The
+ * socket-only generator adds duplicate header lines and chunked bodies split inside UTF-8.
  */
 
 export const LEGACY_ERAS = ['2025-03-26', '2025-06-18', '2025-11-25'] as const;
@@ -17,11 +18,11 @@ const META_VERSION = 'io.modelcontextprotocol/protocolVersion';
 const META_CAPS = 'io.modelcontextprotocol/clientCapabilities';
 const META_LOG = 'io.modelcontextprotocol/logLevel';
 
-/** Sessions the runner keeps alive: index = era index * 2 + (client declared elicitation ? 1 : 0). */
+/** Sessions the runner keeps alive: index = era index * 2 + (client declared elicitation, sampling, roots ? 1 : 0). */
 export const POOL_SIZE = LEGACY_ERAS.length * 2;
 export const poolEra = (i: number): EraName => LEGACY_ERAS[Math.floor(i / 2)]!;
 export const poolCaps = (i: number): Record<string, unknown> =>
-  i % 2 ? { elicitation: {}, sampling: {} } : {};
+  i % 2 ? { elicitation: {}, sampling: {}, roots: {} } : {};
 
 /** A header value, or "the live session of pool slot N" (resolved by the runner just before sending). */
 export type HeaderValue = string | { readonly session: number };
@@ -40,11 +41,17 @@ export interface FuzzCase {
   /** Which generator made it (for the coverage summary). */
   readonly label: string;
   /**
-   * The client goes away: right after sending (early), halfway through the body (body, node
-   * only) or as soon as the response headers arrive (headers). Only "no crash, no 5xx" applies.
+   * The client goes away: right after sending (early), halfway through the body (body: the
+   * socket is destroyed, or the fetch body stream errors) or as soon as the response headers
+   * arrive (headers). Only "no crash, no 5xx, app.fetch() answers" applies.
    */
   readonly abort?: 'early' | 'body' | 'headers';
+  /** The body is an ambiguous envelope (duplicate key, unknown member): any success is a bug. */
+  readonly refuse?: string;
 }
+
+/** The members a JSON-RPC 2.0 message may have. */
+const MEMBERS = new Set(['jsonrpc', 'id', 'method', 'params', 'result', 'error']);
 
 // ------------------------------------------------------------------------------------------
 // Leaves: strings, ids, tricky values
@@ -190,6 +197,30 @@ const compact = (o: Record<string, unknown>) => {
   return o;
 };
 
+/** Answers to the fixture's questions (keys "confirm", "model", "roots"): right shapes, wrong shapes, anything. */
+export const ANSWERS = {
+  confirm: fc.oneof(
+    fc.constantFrom({ action: 'accept', content: { ok: true } }, { action: 'decline' }, { action: 'cancel' }),
+    fc.record(
+      { action: fc.oneof(fc.constantFrom('accept', 'ACCEPT', ''), weird), content: weird },
+      { requiredKeys: [] },
+    ),
+    weird,
+  ),
+  model: fc.oneof(
+    fc.constant({ role: 'assistant', content: { type: 'text', text: 'ok' }, model: 'm' }),
+    fc.record({ role: weird, content: weird }, { requiredKeys: [] }),
+    weird,
+  ),
+  roots: fc.oneof(
+    fc.constant({ roots: [{ uri: 'file:///tmp', name: 'tmp' }] }),
+    fc.record({
+      roots: fc.oneof(fc.array(fc.record({ uri: fc.oneof(printable, weird) }), { maxLength: 3 }), weird),
+    }),
+    weird,
+  ),
+};
+
 const toolCallParams = (modern: boolean) =>
   fc
     .record({
@@ -207,7 +238,9 @@ const toolCallParams = (modern: boolean) =>
         { weight: 1, arbitrary: fc.record({ name: fc.constant('echo'), arguments: weird }) },
         {
           weight: 2,
-          arbitrary: fc.constantFrom('noargs', 'chatty', 'ask', 'boom', 'fail').map((name) => ({ name })),
+          arbitrary: fc
+            .constantFrom('noargs', 'chatty', 'ask', 'survey', 'boom', 'fail')
+            .map((name) => ({ name })),
         },
         { weight: 1, arbitrary: fc.record({ name: anyString }) },
         { weight: 1, arbitrary: fc.record({ name: weird }) },
@@ -216,7 +249,15 @@ const toolCallParams = (modern: boolean) =>
         ? maybe(fc.oneof(printable, fc.constantFrom('a.b', '.', 'eyJ9.x'), weird))
         : fc.constant(undefined),
       inputResponses: modern
-        ? maybe(fc.oneof(fc.constant({ confirm: { action: 'accept', content: { ok: true } } }), weird))
+        ? maybe(
+            fc.oneof(
+              fc.record(ANSWERS, { requiredKeys: [] }),
+              fc.dictionary(fc.constantFrom('confirm', 'model', 'roots', '__proto__', 'toString'), weird, {
+                maxKeys: 3,
+              }),
+              weird,
+            ),
+          )
         : fc.constant(undefined),
     })
     .map(({ base, requestState, inputResponses }) => compact({ ...base, requestState, inputResponses }));
@@ -323,7 +364,7 @@ const methodCall = (methods: readonly string[], modern: boolean) =>
 
 const modernMeta = fc
   .record({
-    caps: fc.constantFrom({}, { elicitation: {} }, { elicitation: {}, sampling: {} }),
+    caps: fc.constantFrom({}, { elicitation: {} }, { elicitation: {}, sampling: {}, roots: {} }),
     logLevel: maybe(fc.constantFrom(...LEVELS)),
     progressToken: maybe(fc.oneof(fc.integer({ min: 0, max: 1000 }), printable)),
     clientInfo: maybe(fc.constant({ name: 'fuzz', version: '1' })),
@@ -738,34 +779,51 @@ export function escapeKey(key: string, mask: number): string {
 }
 
 /** Applies the key-level text mutations that need the object (a marker key, replaced after stringify). */
-function withDuplicate(msg: Record<string, unknown>, d: Extract<TextMutation, { k: 'dupKey' }>): string {
+function withDuplicate(
+  msg: Record<string, unknown>,
+  d: Extract<TextMutation, { k: 'dupKey' }>,
+): { text: string; duplicated: boolean } {
   const out = clone(msg);
   let target: Record<string, unknown> = out;
+  const unchanged = () => ({ text: JSON.stringify(out), duplicated: false });
   if (d.at !== 'top') {
-    if (!isObject(out.params)) return JSON.stringify(out);
+    if (!isObject(out.params)) return unchanged();
     target = out.params;
     if (d.at === 'meta') {
-      if (!isObject(target._meta)) return JSON.stringify(out);
+      if (!isObject(target._meta)) return unchanged();
       target = target._meta;
     } else if (d.at === 'args') {
-      if (!isObject(target.arguments)) return JSON.stringify(out);
+      if (!isObject(target.arguments)) return unchanged();
       target = target.arguments;
     }
   }
+  const duplicated = Object.hasOwn(target, d.key);
   const entries = Object.entries(target);
   for (const k of Object.keys(target)) delete target[k];
   if (d.first) defineKey(target, MARK, d.value);
   for (const [k, v] of entries) defineKey(target, k, v);
   if (!d.first) defineKey(target, MARK, d.value);
-  return JSON.stringify(out).replace(JSON.stringify(MARK), escapeKey(d.key, d.escapeMask));
+  return {
+    text: JSON.stringify(out).replace(JSON.stringify(MARK), escapeKey(d.key, d.escapeMask)),
+    duplicated,
+  };
 }
 
 const enc = new TextEncoder();
 
 export function serialise(msg: unknown, muts: readonly TextMutation[]): Uint8Array {
+  return serialiseWithInfo(msg, muts).bytes;
+}
+
+/** The bytes, and whether they hold a duplicate key (a second spelling of a key that exists). */
+export function serialiseWithInfo(
+  msg: unknown,
+  muts: readonly TextMutation[],
+): { bytes: Uint8Array; duplicated: boolean } {
   let text: string | undefined;
+  let duplicated = false;
   const dup = muts.find((m): m is Extract<TextMutation, { k: 'dupKey' }> => m.k === 'dupKey');
-  if (dup && isObject(msg)) text = withDuplicate(msg, dup);
+  if (dup && isObject(msg)) ({ text, duplicated } = withDuplicate(msg, dup));
   let bytes: Uint8Array = enc.encode(text ?? JSON.stringify(msg) ?? 'undefined');
   for (const m of muts) {
     if (m.k === 'truncate') bytes = bytes.slice(0, bytes.length === 0 ? 0 : m.at % bytes.length);
@@ -774,7 +832,7 @@ export function serialise(msg: unknown, muts: readonly TextMutation[]): Uint8Arr
       bytes = concat(bytes.slice(0, at), Uint8Array.from(m.bytes), bytes.slice(at));
     } else if (m.k === 'wrap') bytes = concat(enc.encode(m.before), bytes, enc.encode(m.after));
   }
-  return bytes;
+  return { bytes, duplicated };
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {
@@ -967,6 +1025,8 @@ const EXTRA_NAMES = [
   'content-encoding',
   'x-junk',
   'authorization',
+  'expect',
+  'accept-encoding',
 ];
 
 /** Half the time the headers a correct client sends; otherwise each header may be perturbed. */
@@ -1026,7 +1086,13 @@ const perturbedPlan = (d: Draft | undefined): fc.Arbitrary<HeaderPlan> => {
     ),
     origin: rarely(fc.oneof(fc.constantFrom(...ORIGINS), headerString), 8),
     host: rarely(fc.oneof(fc.constantFrom(...HOSTS), headerString), 12),
-    extra: fc.array(fc.tuple(fc.constantFrom(...EXTRA_NAMES), headerString), { maxLength: 2 }),
+    extra: fc.array(
+      fc
+        .tuple(fc.constantFrom(...EXTRA_NAMES), headerString)
+        // node:http answers an unknown Expect itself (417): mostly send the one it passes on
+        .map(([k, v]): [string, string] => [k, k === 'expect' && v.length % 4 ? '100-continue' : v]),
+      { maxLength: 2 },
+    ),
     upper: fc.boolean(),
   });
 };
@@ -1089,14 +1155,75 @@ const messageCase: fc.Arbitrary<FuzzCase> = draftArb.chain((d) =>
     .map(({ target, muts, text, plan, chunks }) => {
       const msg = muts.reduce(mutate, d.msg);
       const label = `${d.era === MODERN ? 'modern' : 'legacy'}:${muts.length ? 'mutated' : 'valid'}${text.length ? `+${text.map((t) => t.k).join('+')}` : ''}`;
+      const { bytes, duplicated } = serialiseWithInfo(msg, text);
+      // With no byte-level damage, these bodies are ambiguous envelopes the server must refuse.
+      let refuse: string | undefined;
+      if (text.every((t) => t.k === 'dupKey')) {
+        const dup = text[0];
+        const extra = Object.keys(msg).find((k) => !MEMBERS.has(k));
+        if (duplicated && dup?.k === 'dupKey')
+          refuse = `duplicate key ${JSON.stringify(dup.key)} (${dup.at})`;
+        else if (extra !== undefined) refuse = `unexpected member ${JSON.stringify(extra)}`;
+      }
       return {
         target,
         method: 'POST',
         path: '/mcp',
         headers: buildHeaders(plan, DEFAULT_HOST),
-        body: serialise(msg, text),
+        body: bytes,
         chunks,
         label,
+        ...(refuse ? { refuse } : {}),
+      };
+    }),
+);
+
+/**
+ * A valid message carrying a wide object (1-60 keys) in params, _meta or the tool arguments,
+ * sometimes with one key repeated (plain or \u-escaped) anywhere in it: duplicate detection
+ * must hold for big objects too, not only for the envelope.
+ */
+const WIDE = '\u0001wide\u0001';
+const wideCase: fc.Arbitrary<FuzzCase> = draftArb.chain((d) =>
+  fc
+    .record({
+      n: fc.integer({ min: 1, max: 60 }),
+      dup: fc.option(
+        fc.record({ which: fc.nat(), pos: fc.nat(), escapeMask: fc.oneof(fc.constant(0), fc.nat()) }),
+        {
+          freq: 2,
+        },
+      ),
+      where: fc.constantFrom('params' as const, 'meta' as const, 'args' as const),
+      nest: fc.integer({ min: 0, max: 3 }),
+      plan: headerPlan(d),
+      target,
+      chunks: chunksArb,
+    })
+    .map(({ n, dup, where, nest, plan, target, chunks }) => {
+      const entries = Array.from({ length: n }, (_, i) => `"k${i}":${i}`);
+      if (dup) entries.splice(dup.pos % (n + 1), 0, `${escapeKey(`k${dup.which % n}`, dup.escapeMask)}:-1`);
+      let wide = `{${entries.join(',')}}`;
+      for (let i = 0; i < nest; i++) wide = `{"n":${wide}}`;
+      const msg = clone(d.msg);
+      if (!isObject(msg.params)) defineKey(msg, 'params', {});
+      let holder = msg.params as Record<string, unknown>;
+      if (where === 'meta') holder = isObject(holder._meta) ? holder._meta : holder;
+      else if (where === 'args') {
+        if (!isObject(holder.arguments)) defineKey(holder, 'arguments', {});
+        holder = holder.arguments as Record<string, unknown>;
+      }
+      defineKey(holder, 'wide', WIDE);
+      const text = JSON.stringify(msg).replace(JSON.stringify(WIDE), wide);
+      return {
+        target,
+        method: 'POST',
+        path: '/mcp',
+        headers: buildHeaders(plan, DEFAULT_HOST),
+        body: enc.encode(text),
+        chunks,
+        label: `wide:${dup ? 'duplicate' : 'unique'}`,
+        ...(dup ? { refuse: `duplicate key "k${dup.which % n}" in a ${n}-key object` } : {}),
       };
     }),
 );
@@ -1292,6 +1419,7 @@ const pathCase: fc.Arbitrary<FuzzCase> = fc
 
 const anyCase: fc.Arbitrary<FuzzCase> = fc.oneof(
   { weight: 60, arbitrary: messageCase },
+  { weight: 5, arbitrary: wideCase },
   { weight: 10, arbitrary: batchCase },
   { weight: 10, arbitrary: junkCase },
   { weight: 4, arbitrary: nearLimitCase },

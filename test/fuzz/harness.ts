@@ -18,6 +18,8 @@ export interface Observed {
   cut: boolean;
   /** Transport failure on the client side (reset, hang). */
   netError: string | undefined;
+  /** fetch face: app.fetch() rejected instead of answering (a fetch-style host turns that into a 500). */
+  rejected?: string;
 }
 
 /** Per-request bound: no headers (or no end of a request stream) by then is a hang. */
@@ -136,7 +138,19 @@ export async function sendFetch(
   for (const [k, v] of headers) h.append(k, v);
   const gone = new AbortController();
   const init: RequestInit = { method: c.method, headers: h, signal: gone.signal };
-  if (c.body && c.method !== 'GET' && c.method !== 'HEAD') init.body = c.body as Uint8Array<ArrayBuffer>;
+  if (c.body && c.method !== 'GET' && c.method !== 'HEAD') {
+    if (c.abort === 'body' && c.body.length > 1) {
+      // the client goes away halfway through its upload: the body stream errors
+      const half = c.body.slice(0, c.body.length >> 1);
+      init.body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(half);
+          controller.error(new Error('client went away mid-body'));
+        },
+      });
+      (init as { duplex?: string }).duplex = 'half';
+    } else init.body = c.body as Uint8Array<ArrayBuffer>;
+  }
   const request = new Request(`http://127.0.0.1:3000${c.path}`, init);
   const obs: Observed = {
     face: 'fetch',
@@ -153,9 +167,15 @@ export async function sendFetch(
     timer = setTimeout(() => resolve('hang'), HANG_MS);
   });
   try {
-    const pending = app.fetch(request);
-    if (c.abort === 'early' || c.abort === 'body') gone.abort();
+    const pending = app
+      .fetch(request)
+      .catch((err: unknown) => ({ rejected: (err as Error)?.stack ?? String(err) }));
+    if (c.abort === 'early') gone.abort();
     const res = await Promise.race([pending, hang]);
+    if (res !== 'hang' && 'rejected' in res) {
+      obs.rejected = res.rejected;
+      return obs;
+    }
     if (res === 'hang') {
       obs.netError = `no response within ${HANG_MS} ms`;
       return obs;
@@ -439,6 +459,15 @@ function lostId(e: unknown, ids: SentIds): string | undefined {
   return `error ${err.error.code} answers request id ${JSON.stringify(ids.single)} with id null`;
 }
 
+/** A 200 whose body is only JSON-RPC errors (an in-band refusal). */
+function isRefusal(obs: Observed): boolean {
+  if (!/^application\/json\b/i.test(obs.contentType)) return false;
+  const parsed = parseJson(obs.body);
+  if (!parsed.ok) return false;
+  const list = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
+  return list.length > 0 && list.every((m) => errorProblem(m) === undefined);
+}
+
 function parseJson(buf: Buffer): { ok: true; value: Json } | { ok: false } {
   try {
     return { ok: true, value: JSON.parse(buf.toString('utf8')) as Json };
@@ -452,6 +481,8 @@ function parseJson(buf: Buffer): { ok: true; value: Json } | { ok: false } {
  * transport failures, 5xx, statuses outside 2xx/4xx, then the body for its status.
  */
 export function replyProblem(c: FuzzCase, obs: Observed): string | undefined {
+  if (obs.rejected)
+    return `app.fetch() rejected instead of answering (a fetch-style host answers 500): ${obs.rejected}`;
   if (c.abort) return obs.status >= 500 ? `server error status ${obs.status} (client aborted)` : undefined;
   if (obs.netError) {
     // the server may close the socket under a body it refused for size while we still write it
@@ -494,6 +525,9 @@ export function replyProblem(c: FuzzCase, obs: Observed): string | undefined {
       if (lost) return `${status} ${lost}`;
     }
     return undefined;
+  }
+  if (c.refuse && (status === 202 || (status === 200 && !isRefusal(obs)))) {
+    return `an ambiguous envelope was accepted (${status}): ${c.refuse}`;
   }
   if (status === 202 || status === 204) {
     if (status === 202 && c.method === 'POST' && ids.requests > 0)
@@ -584,7 +618,7 @@ export function describeExchange(
   ];
   if (obs) {
     lines.push(
-      `-> ${obs.status || 'no response'} ${obs.contentType}${obs.netError ? ` [${obs.netError}]` : ''}${obs.cut ? ' [cut]' : ''}`,
+      `-> ${obs.rejected ? 'app.fetch() rejected' : obs.status || 'no response'} ${obs.contentType}${obs.netError ? ` [${obs.netError}]` : ''}${obs.cut ? ' [cut]' : ''}`,
       `   ${JSON.stringify(clip(obs.body.toString('utf8')))}`,
     );
   }

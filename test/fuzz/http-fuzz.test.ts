@@ -1,24 +1,37 @@
 /**
- * HTTP fuzzing of the MCP endpoint (SECURITY.md, Transport 4 and 5): random and mutated bodies
- * and headers of every protocol era, through both faces (app.fetch in process, node:http over a
- * socket with raw bytes), one request at a time and a few at once. For every request:
- *   - no 5xx, no hang, no reset (except under a body refused for size), no -32603 "Internal
- *     error" (the fixture's handlers never produce one: only an escaped exception does);
+ * HTTP fuzzing of the MCP endpoint (SECURITY.md, Transport 4 and 5). Generators (gen.ts): valid
+ * requests of all four protocol eras, then mutated structurally (members, ids, params, method
+ * names, _meta), textually (raw and \u-escaped duplicate keys, truncation, deep nesting, bodies
+ * at the size limit) and byte-wise (invalid UTF-8); batches, notifications, responses, junk; random
+ * header sets (content type, accept, MCP-Protocol-Version, Mcp-Method / Mcp-Name plain, base64
+ * sentinel or malformed sentinel, sessions live or random, Origin, Host, duplicates, oversize);
+ * GET / DELETE / PUT / OPTIONS / HEAD / PATCH; clients that vanish early, mid-upload or at the
+ * response headers. Faces: app.fetch(Request) in process (most runs) and node:http over a socket
+ * with raw bytes; one at a time, and in concurrent groups while resource updates fire. Dialogues
+ * (dialogue.ts) answer the fixture's questions live (2025) or through input_required (2026).
+ *
+ * For every request:
+ *   - no 5xx, no hang, no reset (except under a body refused for size), app.fetch() never
+ *     rejects, no -32603 "Internal error" (the fixture's handlers never produce one: only an
+ *     escaped exception does);
  *   - no uncaught exception or unhandled rejection anywhere in the process;
  *   - the reply is a well-formed JSON-RPC error (4xx or 200), a 200 JSON-RPC result or SSE stream
  *     (read to its end, or cut at a bound for GET / listen streams), a 202/204 without a body, or
  *     another 4xx; replies never carry an id that was not sent, never answer a readable request
  *     id with null, and never 202 a body holding a request.
+ * REGRESSIONS holds the shrunk reproducers of every bug found so far; they run first.
  *
- * FUZZ_RUNS (default 12000) scales the run count; FUZZ_SEED replays a run. The seed is printed
- * as a test diagnostic and fast-check prints seed and path with every counterexample.
+ * FUZZ_RUNS (default 12000: 70% fetch, 25% node:http, 5% concurrent groups, 2% dialogues) scales
+ * the run count; FUZZ_SEED replays a run. The seed is printed as a test diagnostic, and
+ * fast-check prints seed and path with every counterexample.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Gangway } from '../../src/index.ts';
-import { fixtureServer } from './fixture.ts';
+import { type DialogueIo, dialogueArb, runDialogue } from './dialogue.ts';
+import { fixtureServer, RESOURCE_URI } from './fixture.ts';
 import { caseArb, type FuzzCase, socketCaseArb } from './gen.ts';
 import {
   describeExchange,
@@ -36,6 +49,7 @@ const FETCH_RUNS = Math.max(1, Math.round(TOTAL * 0.7));
 const NODE_RUNS = Math.max(1, Math.round(TOTAL * 0.25));
 /** Groups of 2-6 concurrent requests (about 4 requests each). */
 const CONCURRENT_RUNS = Math.max(1, Math.round(TOTAL * 0.05));
+const DIALOGUE_RUNS = Math.max(1, Math.round(TOTAL * 0.02));
 const SEED =
   process.env.FUZZ_SEED !== undefined
     ? Number(process.env.FUZZ_SEED)
@@ -109,6 +123,15 @@ export const REGRESSIONS: readonly FuzzCase[] = [
     modernHeaders('completion/complete'),
     `{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":{"toString":1}},"argument":{"name":"name","value":""},${META}}}`,
   ),
+  // fetch face: a request body stream that errors (client gone mid-upload) makes app.fetch() reject
+  {
+    ...post(
+      'bug5: body stream errors mid-upload -> app.fetch() rejects',
+      modernHeaders('tools/list'),
+      `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{${META}}}`,
+    ),
+    abort: 'body',
+  },
 ];
 
 // ------------------------------------------------------------------------------------------
@@ -149,7 +172,7 @@ describe('HTTP fuzz: /mcp never crashes, never 5xx, always a well-formed reply',
   });
 
   /** One request through one face, checked; throws with a full reproducer. */
-  async function exchange(face: 'fetch' | 'node', c: FuzzCase, stats: Stats): Promise<void> {
+  async function exchange(face: 'fetch' | 'node', c: FuzzCase, stats: Stats): Promise<Observed> {
     const mark = escaped.length;
     const headers = await resolveHeaders(c.headers, pool);
     const app = c.target === 'stateful' ? stateful : stateless;
@@ -181,6 +204,7 @@ describe('HTTP fuzz: /mcp never crashes, never 5xx, always a well-formed reply',
     }
     const problem = replyProblem(c, obs);
     if (problem) throw new Error(`${problem}\n${describeExchange(c, headers, obs)}`);
+    return obs;
   }
 
   function summary(t: { diagnostic(msg: string): void }, stats: Stats, started: number) {
@@ -207,7 +231,9 @@ describe('HTTP fuzz: /mcp never crashes, never 5xx, always a well-formed reply',
     const stats = newStats();
     for (const c of REGRESSIONS) {
       for (const face of ['fetch', 'node'] as const) {
-        await t.test(`${face}: ${c.label}`, () => exchange(face, c, stats));
+        await t.test(`${face}: ${c.label}`, async () => {
+          await exchange(face, c, stats);
+        });
       }
     }
   });
@@ -218,7 +244,9 @@ describe('HTTP fuzz: /mcp never crashes, never 5xx, always a well-formed reply',
     const started = performance.now();
     try {
       await fc.assert(
-        fc.asyncProperty(caseArb, (c) => exchange('fetch', c, stats)),
+        fc.asyncProperty(caseArb, async (c) => {
+          await exchange('fetch', c, stats);
+        }),
         params(FETCH_RUNS, SEED),
       );
     } finally {
@@ -231,7 +259,9 @@ describe('HTTP fuzz: /mcp never crashes, never 5xx, always a well-formed reply',
     const started = performance.now();
     try {
       await fc.assert(
-        fc.asyncProperty(socketCaseArb, (c) => exchange('node', c, stats)),
+        fc.asyncProperty(socketCaseArb, async (c) => {
+          await exchange('node', c, stats);
+        }),
         params(NODE_RUNS, SEED + 1),
       );
     } finally {
@@ -250,10 +280,44 @@ describe('HTTP fuzz: /mcp never crashes, never 5xx, always a well-formed reply',
             maxLength: 6,
           }),
           async (group) => {
-            await Promise.all(group.map(([face, c]) => exchange(face, c, stats)));
+            // resource updates while GET and listen streams may be open
+            const notify = setTimeout(() => {
+              stateful.notifyResourceUpdated(RESOURCE_URI);
+              stateless.notifyResourceUpdated('fixture://items/1');
+            }, 3);
+            try {
+              await Promise.all(group.map(([face, c]) => exchange(face, c, stats)));
+            } finally {
+              clearTimeout(notify);
+            }
           },
         ),
         { numRuns: CONCURRENT_RUNS, seed: SEED + 2, includeErrorInReport: true },
+      );
+    } finally {
+      summary(t, stats, started);
+    }
+  });
+
+  it(`dialogues: ${DIALOGUE_RUNS} elicitation / sampling / roots exchanges (2025 live, 2026 input_required)`, async (t) => {
+    const stats = newStats();
+    const started = performance.now();
+    const io: DialogueIo = {
+      app: stateful,
+      sessionId: (slot) => pool.get(slot),
+      send: (face, c) => exchange(face, c, stats),
+      otherState: undefined,
+    };
+    try {
+      await fc.assert(
+        fc.asyncProperty(dialogueArb, async (d) => {
+          const mark = escaped.length;
+          bump(stats.labels, await runDialogue(d, io));
+          await settle();
+          if (escaped.length > mark)
+            throw new Error(`process-level error:\n${escaped.slice(mark).join('\n')}`);
+        }),
+        params(DIALOGUE_RUNS, SEED + 3),
       );
     } finally {
       summary(t, stats, started);
