@@ -10,7 +10,7 @@ import type {
  * Identity helpers: they only give definitions their types (and let a typed `Args` flow into
  * the handler). Validation happens once, in createGangway().
  */
-// biome-ignore lint/suspicious/noExplicitAny: the definition list is heterogeneous by design
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the definition list is heterogeneous by design
 export const defineTool = <Args = any>(tool: ToolDefinition<Args>): ToolDefinition => tool as unknown as ToolDefinition;
 export const defineResource = (resource: ResourceDefinition): ResourceDefinition => resource;
 export const defineResourceTemplate = (template: ResourceTemplateDefinition): ResourceTemplateDefinition => template;

@@ -120,7 +120,7 @@ export const contentTools = [
       },
       allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
       if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
-      // biome-ignore lint/suspicious/noThenProperty: the JSON Schema if/then/else keyword, not a thenable
+      // the JSON Schema if/then/else keyword, not a thenable
       then: { required: ['phone'] },
       else: { required: ['email'] },
       additionalProperties: false,

@@ -10,7 +10,7 @@ export function credentialState(
   now: number,
 ): CredentialState {
   if (record.revokedAt !== null) return 'revoked';
-  if (record.usedAt != null) return 'used';
+  if (record.usedAt !== null && record.usedAt !== undefined) return 'used';
   if (record.expiresAt !== null && record.expiresAt <= now) return 'expired';
   return 'active';
 }

@@ -184,9 +184,9 @@ describe('HTTP fuzz: /mcp never crashes, never 5xx, always a well-formed reply',
           : await sendNode(ports[c.target], agent, c, headers);
     } catch (err) {
       await settle();
-      throw new Error(
-        `the request itself threw: ${(err as Error).stack}\n${describeExchange(c, headers, obs)}`,
-      );
+      throw new Error(`the request itself threw: ${(err as Error).stack}\n${describeExchange(c, headers, obs)}`, {
+        cause: err,
+      });
     }
     // sessions the case ended: start fresh ones for later cases
     if (obs.status === 404 || (c.method === 'DELETE' && obs.status === 204))

@@ -15,7 +15,7 @@ export interface Posted {
   status: number;
   headers: Headers;
   text: string;
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON-RPC bodies
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON-RPC bodies
   json: any;
 }
 
