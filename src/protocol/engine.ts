@@ -174,8 +174,8 @@ export class Engine {
     params: Record<string, unknown> | undefined,
     scope: RequestScope,
     targetKey: 'name' | 'uri',
-    run: (p: Record<string, unknown> | undefined, s: RequestScope) => Promise<unknown>,
-  ): Promise<unknown> {
+    run: (p: Record<string, unknown> | undefined, s: RequestScope) => unknown,
+  ): unknown {
     if (!scope.era.modern) return run(params, scope);
     // A sha256 over the arguments: computed only when a state is opened or sealed (not per call).
     const binding = () =>
@@ -195,13 +195,19 @@ export class Engine {
       answers = { ...answers, ...(given as Record<string, unknown>) };
     }
     if (params?.requestState !== undefined || given !== undefined) scope.inputResponses = answers;
-    return run(params, scope).catch((err: unknown) => {
+    const asked = (err: unknown) => {
       if (!(err instanceof InputRequired)) throw err;
       return {
         resultType: 'input_required',
         inputRequests: err.requests,
         requestState: this.o.stateCodec.seal(binding(), answers),
       };
-    });
+    };
+    try {
+      const value = run(params, scope);
+      return value instanceof Promise ? value.catch(asked) : value;
+    } catch (err) {
+      return asked(err);
+    }
   }
 }

@@ -16,7 +16,12 @@ export interface ToolRunnerOptions {
 }
 
 /** tools/call: find, validate, run with a deadline, normalise the result for the era. */
-export async function callTool(params: Record<string, unknown> | undefined, scope: RequestScope, o: ToolRunnerOptions) {
+/** Synchronous when the handler is: a quick tool is answered without a promise in between. */
+export function callTool(
+  params: Record<string, unknown> | undefined,
+  scope: RequestScope,
+  o: ToolRunnerOptions,
+): WireResult | Promise<WireResult> {
   const name = params?.name;
   if (typeof name !== 'string') throw invalidParams('tools/call needs params.name (string)');
   const tool = o.registry.tools.get(name);
@@ -35,27 +40,42 @@ export async function callTool(params: Record<string, unknown> | undefined, scop
   return runTool(tool, args as Record<string, unknown>, scope, o);
 }
 
-async function runTool(tool: CompiledTool, args: Record<string, unknown>, scope: RequestScope, o: ToolRunnerOptions) {
-  let timer: NodeJS.Timeout | undefined;
+function runTool(
+  tool: CompiledTool,
+  args: Record<string, unknown>,
+  scope: RequestScope,
+  o: ToolRunnerOptions,
+): WireResult | Promise<WireResult> {
+  let value: ToolReturn | Promise<ToolReturn>;
   try {
-    let value = tool.def.handler(args, handlerContext(scope));
-    if (value instanceof Promise) {
-      // Only a handler that waits can overrun its deadline; a synchronous one has returned.
-      const ms = tool.def.timeoutMs ?? o.timeoutMs;
-      timer = setTimeout(() => scope.abort(new TimeoutError(`Tool ${tool.name} timed out after ${ms} ms`)), ms);
-      value = await untilAborted(value, scope.signal);
-    }
-    return toolResult(tool, value, scope.era);
+    value = tool.def.handler(args, handlerContext(scope));
   } catch (err) {
-    if (err instanceof ToolError) return errorResult(err.message, scope.era, err.structured);
-    if (err instanceof InputRequired || err instanceof RpcError) throw err;
-    if (err instanceof TimeoutError) return errorResult(err.message, scope.era);
-    if (scope.aborted) throw scope.signal.reason;
-    const ref = o.onHandlerError(tool.name, err, scope);
-    return errorResult(`Tool ${tool.name} failed (reference ${ref}).`, scope.era);
+    return toolFailure(tool, err, scope, o);
+  }
+  if (!(value instanceof Promise)) return toolResult(tool, value, scope.era);
+  return awaitTool(tool, value, scope, o);
+}
+
+/** Only a handler that waits can overrun its deadline; a synchronous one has returned. */
+async function awaitTool(tool: CompiledTool, pending: Promise<ToolReturn>, scope: RequestScope, o: ToolRunnerOptions) {
+  const ms = tool.def.timeoutMs ?? o.timeoutMs;
+  const timer = setTimeout(() => scope.abort(new TimeoutError(`Tool ${tool.name} timed out after ${ms} ms`)), ms);
+  try {
+    return toolResult(tool, await untilAborted(pending, scope.signal), scope.era);
+  } catch (err) {
+    return toolFailure(tool, err, scope, o);
   } finally {
     clearTimeout(timer);
   }
+}
+
+function toolFailure(tool: CompiledTool, err: unknown, scope: RequestScope, o: ToolRunnerOptions): WireResult {
+  if (err instanceof ToolError) return errorResult(err.message, scope.era, err.structured);
+  if (err instanceof InputRequired || err instanceof RpcError) throw err;
+  if (err instanceof TimeoutError) return errorResult(err.message, scope.era);
+  if (scope.aborted) throw scope.signal.reason;
+  const ref = o.onHandlerError(tool.name, err, scope);
+  return errorResult(`Tool ${tool.name} failed (reference ${ref}).`, scope.era);
 }
 
 function toolResult(tool: CompiledTool, value: ToolReturn, era: Era): WireResult {

@@ -15,15 +15,18 @@ const NAME_SOURCE: Record<string, 'name' | 'uri'> = {
 const SENTINEL_PREFIX = '=?base64?';
 const SENTINEL_SUFFIX = '?=';
 const PLAIN = /^[\x20-\x7e\t]*$/;
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes a header value; undefined when it is neither plain ASCII nor a valid sentinel. */
 export function decodeHeaderValue(raw: string): string | undefined {
   if (raw.startsWith(SENTINEL_PREFIX) && raw.endsWith(SENTINEL_SUFFIX) && raw.length >= 11) {
     const b64 = raw.slice(SENTINEL_PREFIX.length, -SENTINEL_SUFFIX.length);
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) return undefined;
-    const bytes = Buffer.from(b64, 'base64');
-    const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-    return text;
+    try {
+      return STRICT_UTF8.decode(Buffer.from(b64, 'base64')); // invalid UTF-8 matches nothing
+    } catch {
+      return undefined;
+    }
   }
   return PLAIN.test(raw) ? raw : undefined;
 }

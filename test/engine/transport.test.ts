@@ -272,3 +272,11 @@ describe('other routes', () => {
     assert.equal((await app.fetch(new Request('http://localhost/other'))).status, 404);
   });
 });
+
+describe('Mcp-Name encoding edge cases', () => {
+  it('refuses a base64 sentinel that is not valid UTF-8 (it matches no body value)', async () => {
+    const r = await modern(app, 1, 'resources/read', { uri: '\ufffd' }, { 'mcp-name': '=?base64?/w==?=' });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error.code, -32020);
+  });
+});
