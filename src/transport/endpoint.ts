@@ -1,16 +1,14 @@
 import type { Logger } from 'pino';
 import { type Principal, principalKey } from '../auth/principal.ts';
-import { invalidParams, invalidRequest, RpcCode, RpcError, shown } from '../errors.ts';
+import { invalidRequest, RpcCode, RpcError, shown } from '../errors.ts';
 import { ERA_2025_03_26, type Era, eraFor, SUPPORTED_VERSIONS } from '../protocol/eras.ts';
 import type { Engine } from '../protocol/engine.ts';
-import { isLogLevel } from '../protocol/scope.ts';
-import type { LogLevel } from '../registry/types.ts';
 import { Session, type SessionTable } from '../protocol/session.ts';
 import { type RequestId, type RpcInvalid, type RpcMessage, type RpcRequest, readMessage } from './envelope.ts';
 import { type ExchangeOptions, runRequest } from './exchange.ts';
 import { acceptedTypes, type GuardOptions, hostAllowed, isJsonContentType, originAllowed } from './guard.ts';
-import { checkStandardHeaders } from './headers.ts';
 import type { ListenHub } from './listen.ts';
+import { type ModernEnvelope, readModernEnvelope } from './modern-envelope.ts';
 import { ACCEPTED, bodyText, errorMessage, errorReply, type HttpReply, httpError, jsonReply, resultMessage } from './replies.ts';
 import { parseStrictJson } from './strict-json.ts';
 
@@ -36,10 +34,6 @@ export interface EndpointOptions {
   logger: Logger;
   now: () => number;
 }
-
-const META_VERSION = 'io.modelcontextprotocol/protocolVersion';
-const META_CAPS = 'io.modelcontextprotocol/clientCapabilities';
-const META_LOG = 'io.modelcontextprotocol/logLevel';
 
 /**
  * The MCP endpoint, shared by the fetch face and the node:http fast path: every decision is
@@ -148,35 +142,9 @@ export class McpEndpoint {
     if (batch) return call.deliver(errorReply(null, invalidRequest('JSON-RPC batches are not supported in protocol version 2026-07-28')));
     if (msg.kind === 'invalid') return call.deliver(errorReply(msg.id, msg.error));
     if (msg.kind !== 'request') return call.deliver(ACCEPTED); // notifications (cancellation is a closed stream), stray responses
-    let caps: Record<string, unknown>;
-    let level: LogLevel | undefined;
+    let envelope: ModernEnvelope;
     try {
-      checkStandardHeaders(msg, input.header);
-      const meta = msg.params?._meta as Record<string, unknown> | undefined;
-      if (!meta || typeof meta !== 'object' || meta[META_VERSION] === undefined || meta[META_CAPS] === undefined) {
-        throw new RpcError(
-          RpcCode.InvalidParams,
-          `Invalid params: _meta must carry "${META_VERSION}" and "${META_CAPS}"`,
-          undefined,
-          400,
-        );
-      }
-      if (meta[META_VERSION] !== era.version) {
-        throw new RpcError(
-          RpcCode.HeaderMismatch,
-          `Header mismatch: MCP-Protocol-Version header value '${era.version}' does not match body value '${shown(meta[META_VERSION], 40)}'`,
-          undefined,
-          400,
-        );
-      }
-      const c = meta[META_CAPS];
-      if (typeof c !== 'object' || c === null || Array.isArray(c)) {
-        throw new RpcError(RpcCode.InvalidParams, `Invalid params: ${META_CAPS} must be an object`, undefined, 400);
-      }
-      caps = c as Record<string, unknown>;
-      const l = meta[META_LOG];
-      if (l !== undefined && !isLogLevel(l)) throw invalidParams('Invalid params: unknown log level');
-      level = l;
+      envelope = readModernEnvelope(msg, input.header, era);
       // subscriptions/listen is a transport stream (ListenHub), not an engine method.
       if (msg.method !== 'subscriptions/listen' && !this.o.engine.knows(msg.method, era)) {
         throw new RpcError(RpcCode.MethodNotFound, `Method not found: ${shown(msg.method, 64)}`, undefined, 404);
@@ -191,8 +159,8 @@ export class McpEndpoint {
         era,
         principal,
         session: undefined,
-        clientCapabilities: caps,
-        logLevel: level,
+        clientCapabilities: envelope.clientCapabilities,
+        logLevel: envelope.logLevel,
         streamable: acceptedTypes(input.header('accept')).sse,
         timeoutMs: this.o.timeoutMs,
         onError: this.report,

@@ -104,3 +104,54 @@ describe('RequestStateCodec', async () => {
     assert.throws(() => b.open(a.seal('x', {}), 'x'), /bad signature/);
   });
 });
+
+describe('questions and answers in 2026-07-28', () => {
+  const asks = testApp({
+    tools: [
+      defineTool({
+        name: 'survey',
+        handler: async (_args, ctx) => {
+          // Asked together: one input_required round carries all three.
+          const [name, color, roots] = await Promise.all([
+            ctx.elicit({ message: 'Name?', requestedSchema: { type: 'object', properties: { v: { type: 'string' } } } }, 'name'),
+            ctx.elicit({ message: 'Color?', requestedSchema: { type: 'object', properties: { v: { type: 'string' } } } }, 'color'),
+            ctx.roots('roots'),
+          ]);
+          return `${name.content?.v} likes ${color.content?.v} in ${roots.roots.map((r) => r.uri).join(',')}`;
+        },
+      }),
+    ],
+  });
+  after(() => asks.close());
+  const caps = { _meta: { ...META, 'io.modelcontextprotocol/clientCapabilities': { elicitation: {}, roots: {} } } };
+  const survey = (id: number, extra: Record<string, unknown> = {}) => modern(asks, id, 'tools/call', { name: 'survey', arguments: {}, ...caps, ...extra });
+
+  it('sends concurrent questions in one round and completes with every answer', async () => {
+    const r1 = await survey(1);
+    assert.deepEqual(Object.keys(r1.json.result.inputRequests).sort(), ['color', 'name', 'roots']);
+    assert.equal(r1.json.result.inputRequests.roots.method, 'roots/list');
+    const r2 = await survey(2, {
+      requestState: r1.json.result.requestState,
+      inputResponses: {
+        name: { action: 'accept', content: { v: 'Ada' } },
+        color: { action: 'accept', content: { v: 'teal' } },
+        roots: { roots: [{ uri: 'file:///work' }] },
+      },
+    });
+    assert.equal(r2.json.result.content[0].text, 'Ada likes teal in file:///work');
+  });
+
+  it('refuses an answer of the wrong shape with -32602 instead of handing it to the handler', async () => {
+    const r1 = await survey(1);
+    const r2 = await survey(2, {
+      requestState: r1.json.result.requestState,
+      inputResponses: {
+        name: { action: 'maybe' },
+        color: { action: 'accept', content: { v: 'teal' } },
+        roots: { roots: 'nope' },
+      },
+    });
+    assert.equal(r2.json.error.code, -32602);
+    assert.match(r2.json.error.message, /inputResponses\["(name|roots)"\]/);
+  });
+});
