@@ -1,4 +1,5 @@
 import { StoreError } from './errors.ts';
+import type { ApiKeyRecord, NewApiKey } from './types.ts';
 
 /** Argument checks shared by every adapter, so they all refuse the same inputs the same way. */
 
@@ -40,4 +41,22 @@ export function checkScopes(scopes: readonly string[]): string[] {
   if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string'))
     throw invalid('scopes must be strings');
   return [...scopes];
+}
+
+/** A new API key's stored shape, built the same way by every adapter. */
+export function newApiKeyRecord(input: NewApiKey, id: string, now: number): ApiKeyRecord {
+  return {
+    id,
+    kind: input.kind,
+    keyHash: input.keyHash,
+    hint: input.hint ?? '',
+    name: input.name ?? '',
+    tenant: input.tenant,
+    subject: input.subject,
+    scopes: checkScopes(input.scopes),
+    createdAt: now,
+    expiresAt: input.expiresAt ?? null,
+    lastUsedAt: null,
+    revokedAt: null,
+  };
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { checkScopes } from '../arguments.ts';
+import { newApiKeyRecord } from '../arguments.ts';
 import { StoreError } from '../errors.ts';
 import type {
-  ApiKeyRecord,
   ApiKeyRepo,
   NewApiKey,
   NewOAuthClient,
@@ -19,20 +18,7 @@ export function memoryApiKeys(state: MemoryState): ApiKeyRepo {
       if (state.apiKeys.has(id) || state.apiKeyIdByHash.has(input.keyHash)) {
         throw new StoreError('GW_STORE_CONFLICT', 'API key already exists');
       }
-      const record: ApiKeyRecord = {
-        id,
-        kind: input.kind,
-        keyHash: input.keyHash,
-        hint: input.hint ?? '',
-        name: input.name ?? '',
-        tenant: input.tenant,
-        subject: input.subject,
-        scopes: checkScopes(input.scopes),
-        createdAt: state.now(),
-        expiresAt: input.expiresAt ?? null,
-        lastUsedAt: null,
-        revokedAt: null,
-      };
+      const record = newApiKeyRecord(input, id, state.now());
       state.apiKeys.set(id, record);
       state.apiKeyIdByHash.set(record.keyHash, id);
       return copy(record);

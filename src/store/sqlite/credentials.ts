@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { checkScopes } from '../arguments.ts';
+import { newApiKeyRecord } from '../arguments.ts';
 import type {
   ApiKeyKind,
   ApiKeyRecord,
@@ -44,20 +44,7 @@ const toApiKey = (r: ApiKeyRow): ApiKeyRecord => ({
 export function sqliteApiKeys(conn: Connection, batcher: WriteBatcher): ApiKeyRepo {
   return {
     async create(input) {
-      const record: ApiKeyRecord = {
-        id: input.id ?? randomUUID(),
-        kind: input.kind,
-        keyHash: input.keyHash,
-        hint: input.hint ?? '',
-        name: input.name ?? '',
-        tenant: input.tenant,
-        subject: input.subject,
-        scopes: checkScopes(input.scopes),
-        createdAt: conn.now(),
-        expiresAt: input.expiresAt ?? null,
-        lastUsedAt: null,
-        revokedAt: null,
-      };
+      const record = newApiKeyRecord(input, input.id ?? randomUUID(), conn.now());
       try {
         conn
           .stmt(
