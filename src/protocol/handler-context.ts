@@ -72,32 +72,52 @@ class Context implements HandlerContext {
     if (!era.modern && !era.liveElicitation) {
       throw new ToolError(`This tool needs a client that supports elicitation (protocol ${era.version} has none).`);
     }
+    if (request.mode === 'url') {
+      if (era.version === '2025-06-18') {
+        throw new ToolError('This tool needs URL elicitation, which protocol 2025-06-18 does not have.');
+      }
+      // A client declares URL mode explicitly: `elicitation: {}` means form only (client/elicitation).
+      // 2026-07-28 dropped elicitationId; the state of the out-of-band step is the server's to keep.
+      const params = era.modern ? withoutElicitationId(request) : request;
+      return (await this.ask('elicitation/create', params, 'elicitation', key, 'url')) as ElicitResult;
+    }
     const params = era.version === '2025-06-18' && request.mode === 'form' ? stripMode(request) : request;
     return (await this.ask('elicitation/create', params, 'elicitation', key)) as ElicitResult;
   }
 
   async sample(request: SamplingRequest, key?: string): Promise<Record<string, unknown>> {
-    return (await this.ask('sampling/createMessage', request, 'sampling', key)) as Record<string, unknown>;
+    // Tools in a sampling request need the client's `sampling.tools` (client/sampling).
+    const sub = request.tools !== undefined || request.toolChoice !== undefined ? 'tools' : undefined;
+    return (await this.ask('sampling/createMessage', request, 'sampling', key, sub)) as Record<string, unknown>;
   }
 
   async roots(key?: string): Promise<{ roots: Root[] }> {
     return (await this.ask('roots/list', {}, 'roots', key)) as { roots: Root[] };
   }
 
-  private async ask(method: string, params: unknown, capability: string, key: string | undefined): Promise<unknown> {
+  private async ask(
+    method: string,
+    params: unknown,
+    capability: string,
+    key: string | undefined,
+    sub?: string,
+  ): Promise<unknown> {
     const scope = this.scope;
     const k = key ?? `input-${++this.autoKey}`;
+    const declared = scope.clientCapabilities[capability] as Record<string, unknown> | undefined;
+    const capable = declared !== undefined && declared !== null && (sub === undefined || (typeof declared === 'object' && sub in declared));
     if (scope.era.modern) {
       if (scope.inputResponses && k in scope.inputResponses) {
         const problem = answerProblem(method, scope.inputResponses[k]);
         if (problem) throw invalidParams(`Invalid inputResponses["${k.slice(0, 64)}"]: ${problem}`);
         return scope.inputResponses[k];
       }
-      if (!scope.clientCapabilities[capability]) {
+      if (!capable) {
+        const name = sub ? `${capability}.${sub}` : capability;
         throw new RpcError(
           RpcCode.MissingRequiredClientCapability,
-          `This request needs the client capability "${capability}"`,
-          { requiredCapabilities: { [capability]: {} } },
+          `This request needs the client capability "${name}"`,
+          { requiredCapabilities: { [capability]: sub ? { [sub]: {} } : {} } },
           400,
         );
       }
@@ -106,8 +126,8 @@ class Context implements HandlerContext {
       throw new InputRequired(this.asked);
     }
     const session = scope.session;
-    if (!session || !scope.clientCapabilities[capability]) {
-      throw new ToolError(`This tool needs a client that supports ${capability}.`);
+    if (!session || !capable) {
+      throw new ToolError(`This tool needs a client that supports ${sub ? `${capability}.${sub}` : capability}.`);
     }
     const { id, answer } = session.expectAnswer(scope.signal);
     if (!scope.send({ jsonrpc: '2.0', id, method, params })) {
@@ -151,5 +171,10 @@ function answerProblem(method: string, value: unknown): string | undefined {
 
 function stripMode(r: ElicitRequest): Omit<ElicitRequest, 'mode'> {
   const { mode: _mode, ...rest } = r;
+  return rest;
+}
+
+function withoutElicitationId(r: UrlElicitRequest): Omit<UrlElicitRequest, 'elicitationId'> {
+  const { elicitationId: _id, ...rest } = r;
   return rest;
 }

@@ -60,6 +60,7 @@ export interface UrlElicitRequest {
   mode: 'url';
   message: string;
   url: string;
+  /** Required by 2025-11-25; 2026-07-28 dropped it (Gangway leaves it out there). */
   elicitationId: string;
 }
 export interface ElicitResult {
@@ -70,6 +71,9 @@ export interface SamplingRequest {
   messages: Array<{ role: 'user' | 'assistant'; content: ContentBlock }>;
   maxTokens: number;
   systemPrompt?: string;
+  /** Tools the client's model may call; needs the client's `sampling.tools` capability. */
+  tools?: unknown[];
+  toolChoice?: unknown;
   [k: string]: unknown;
 }
 

@@ -155,3 +155,48 @@ describe('questions and answers in 2026-07-28', () => {
     assert.match(r2.json.error.message, /inputResponses\["(name|roots)"\]/);
   });
 });
+
+describe('capabilities a question needs', () => {
+  const app2 = testApp({
+    tools: [
+      defineTool({
+        name: 'open_link',
+        handler: async (_a, ctx) => {
+          const r = await ctx.elicit({ mode: 'url', message: 'Sign in', url: 'https://example.com/auth', elicitationId: 'e1' }, 'link');
+          return r.action;
+        },
+      }),
+      defineTool({
+        name: 'sample_tools',
+        handler: async (_a, ctx) => {
+          await ctx.sample({ messages: [], maxTokens: 10, tools: [{ name: 't' }] }, 's');
+          return 'x';
+        },
+      }),
+    ],
+  });
+  after(() => app2.close());
+  const call = (name: string, caps: Record<string, unknown>) =>
+    modern(app2, 1, 'tools/call', {
+      name,
+      arguments: {},
+      _meta: { ...META, 'io.modelcontextprotocol/clientCapabilities': caps },
+    });
+
+  it('asks for URL mode only from a client that declared elicitation.url, without elicitationId in 2026', async () => {
+    const formOnly = await call('open_link', { elicitation: {} });
+    assert.equal(formOnly.json.error.code, -32021);
+    assert.deepEqual(formOnly.json.error.data, { requiredCapabilities: { elicitation: { url: {} } } });
+    const ok = await call('open_link', { elicitation: { url: {} } });
+    const asked = ok.json.result.inputRequests.link;
+    assert.equal(asked.params.url, 'https://example.com/auth');
+    assert.equal('elicitationId' in asked.params, false);
+  });
+
+  it('sends sampling with tools only to a client that declared sampling.tools', async () => {
+    const plain = await call('sample_tools', { sampling: {} });
+    assert.deepEqual(plain.json.error.data, { requiredCapabilities: { sampling: { tools: {} } } });
+    const ok = await call('sample_tools', { sampling: { tools: {} } });
+    assert.equal(ok.json.result.resultType, 'input_required');
+  });
+});
