@@ -53,6 +53,7 @@ export class McpEndpoint {
     }
     if (!hostOk) return httpError(403, 'Forbidden: Host not allowed');
     if (!originAllowed(input.header('origin'), this.o.guard)) return httpError(403, 'Forbidden: Origin not allowed');
+    if (input.method === 'OPTIONS') return preflightReply(input);
     if (input.method !== 'POST') return null;
     if (!isJsonContentType(input.header('content-type'))) {
       return httpError(415, 'Unsupported Media Type: POST bodies must be application/json');
@@ -60,6 +61,20 @@ export class McpEndpoint {
     const length = input.header('content-length');
     if (length !== undefined && Number(length) > this.o.maxBodyBytes) return this.tooLarge();
     return null;
+  }
+
+  /**
+   * CORS headers for a browser page on an allowed origin (the MCP Inspector in direct mode, a
+   * web client), on every answer including errors; undefined without an allowed Origin.
+   */
+  cors(input: HttpInput): Record<string, string> | undefined {
+    const origin = input.header('origin');
+    if (origin === undefined || !originAllowed(origin, this.o.guard)) return undefined;
+    return {
+      'access-control-allow-origin': origin,
+      'access-control-expose-headers': 'mcp-session-id, mcp-protocol-version, www-authenticate',
+      vary: 'origin',
+    };
   }
 
   tooLarge(): HttpReply {
@@ -292,6 +307,21 @@ export class CancelledError extends Error {
   constructor() {
     super('Request cancelled');
   }
+}
+
+/** OPTIONS: the CORS preflight of an allowed origin (Origin was checked already). */
+function preflightReply(input: HttpInput): HttpReply {
+  const requested = input.header('access-control-request-headers');
+  return {
+    status: 204,
+    headers: {
+      allow: 'GET, POST, DELETE, OPTIONS',
+      'access-control-allow-methods': 'GET, POST, DELETE',
+      // The credential headers are the deployment's choice (Authorization, x-api-key, ...).
+      'access-control-allow-headers': requested && /^[\w\s,-]{1,1000}$/.test(requested) ? requested : 'content-type',
+      'access-control-max-age': '600',
+    },
+  };
 }
 
 function unsupportedVersion(requested: string): RpcError {

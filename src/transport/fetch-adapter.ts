@@ -12,6 +12,19 @@ export async function serveFetch(endpoint: McpEndpoint, maxBodyBytes: number, re
     header: (name) => request.headers.get(name) ?? (name === 'host' ? url.host : undefined),
   };
   const early = endpoint.preflight(input);
+  const cors = endpoint.cors(input);
+  const response = await answer(endpoint, maxBodyBytes, request, input, early);
+  if (cors) for (const name in cors) response.headers.set(name, cors[name]!);
+  return response;
+}
+
+async function answer(
+  endpoint: McpEndpoint,
+  maxBodyBytes: number,
+  request: Request,
+  input: HttpInput,
+  early: HttpReply | null,
+): Promise<Response> {
   if (early) return toResponse(early);
   if (input.method === 'GET') return toResponse(await endpoint.get(input));
   if (input.method === 'DELETE') return toResponse(await endpoint.delete(input));

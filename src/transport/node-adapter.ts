@@ -9,6 +9,8 @@ import { bodyLength, type HttpReply } from './replies.ts';
 export function serveNode(endpoint: McpEndpoint, maxBodyBytes: number, req: IncomingMessage, res: ServerResponse): void {
   const input = new NodeInput(req);
   const early = endpoint.preflight(input);
+  const cors = endpoint.cors(input);
+  if (cors) for (const name in cors) res.setHeader(name, cors[name]!); // merged into writeHead's
   if (early) {
     drainThen(req, res, early);
     return;

@@ -280,3 +280,36 @@ describe('Mcp-Name encoding edge cases', () => {
     assert.equal(r.json.error.code, -32020);
   });
 });
+
+describe('CORS for allowed browser origins', () => {
+  it('answers the preflight of an allowed origin and exposes the session header', async () => {
+    const pre = await app.fetch(
+      new Request('http://localhost/mcp', {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'http://localhost:6274',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type, mcp-protocol-version, authorization',
+        },
+      }),
+    );
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get('access-control-allow-origin'), 'http://localhost:6274');
+    assert.equal(pre.headers.get('access-control-allow-headers'), 'content-type, mcp-protocol-version, authorization');
+    const init = await post(
+      app,
+      { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {} } },
+      { origin: 'http://localhost:6274' },
+    );
+    assert.equal(init.headers.get('access-control-allow-origin'), 'http://localhost:6274');
+    assert.match(init.headers.get('access-control-expose-headers') ?? '', /mcp-session-id/);
+  });
+
+  it('gives a foreign origin 403 and no CORS headers, preflight included', async () => {
+    const pre = await app.fetch(
+      new Request('http://localhost/mcp', { method: 'OPTIONS', headers: { origin: 'https://evil.example' } }),
+    );
+    assert.equal(pre.status, 403);
+    assert.equal(pre.headers.get('access-control-allow-origin'), null);
+  });
+});
