@@ -137,7 +137,18 @@ export function createGangway(config: GangwayConfig): Gangway {
     notifyResourceUpdated: (uri) => hub.resourceUpdated(uri),
     async listen(options = {}) {
       await stores();
-      const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, app.node);
+      // requestTimeout bounds receiving a request (headers and body), not answering it: a client
+      // that trickles its upload (slowloris) gets 408 instead of holding a socket; SSE is unaffected.
+      const server = createServer(
+        {
+          keepAliveTimeout: 65_000,
+          requestTimeout: http.receiveTimeoutMs,
+          headersTimeout: Math.min(http.receiveTimeoutMs, 20_000),
+          // node checks those timeouts on this interval (30 s by default): check often enough to honour them
+          connectionsCheckingInterval: Math.max(100, Math.floor(http.receiveTimeoutMs / 4)),
+        },
+        app.node,
+      );
       const host = options.host ?? http.host;
       const port = options.port ?? http.port;
       await new Promise<void>((resolve, reject) => {

@@ -29,6 +29,8 @@ export interface HttpConfig {
   requestTimeoutMs?: number;
   /** How long close() waits for in-flight requests. Default 10 s. */
   drainMs?: number;
+  /** Longest time to receive one request, headers and body (408 after). Default 30 s. */
+  receiveTimeoutMs?: number;
 }
 
 export interface GangwayConfig extends RegistryInput {
@@ -62,6 +64,7 @@ export interface ResolvedHttp {
   sessions: SessionOptions;
   requestTimeoutMs: number;
   drainMs: number;
+  receiveTimeoutMs: number;
   guard: GuardOptions;
   secret: Buffer;
 }
@@ -84,6 +87,9 @@ export function resolveHttp(config: GangwayConfig): ResolvedHttp {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) fail('http.maxBodyBytes must be an integer >= 1024');
   const requestTimeoutMs = h.requestTimeoutMs ?? 60_000;
   if (!(requestTimeoutMs > 0)) fail('http.requestTimeoutMs must be positive');
+  if (h.receiveTimeoutMs !== undefined && !(Number.isInteger(h.receiveTimeoutMs) && h.receiveTimeoutMs >= 100)) {
+    fail('http.receiveTimeoutMs must be an integer >= 100');
+  }
 
   const hosts = new Set<string>();
   const origins = new Set<string>();
@@ -128,6 +134,7 @@ export function resolveHttp(config: GangwayConfig): ResolvedHttp {
     sessions: h.sessions ?? {},
     requestTimeoutMs,
     drainMs: h.drainMs ?? 10_000,
+    receiveTimeoutMs: h.receiveTimeoutMs ?? 30_000,
     guard: { allowedHosts: hosts, allowedOrigins: origins, allowLoopbackOrigins: loopback },
     secret,
   };

@@ -91,3 +91,29 @@ describe('deadlines', () => {
     await app.close();
   });
 });
+
+describe('slow uploads', () => {
+  it('answers 408 to a client that trickles its body, and the tool never runs', async () => {
+    let ran = 0;
+    const app = testApp({
+      http: { stateless: true, receiveTimeoutMs: 300 },
+      tools: [defineTool({ name: 'echo', handler: () => String(++ran) })],
+    });
+    const { port } = await app.listen({ port: 0 });
+    const { connect } = await import('node:net');
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo' } });
+    const reply = await new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(
+          `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+        );
+      });
+      let data = '';
+      socket.on('data', (d) => (data += d));
+      socket.on('close', () => resolve(data));
+    });
+    assert.match(reply, /^HTTP\/1\.1 408/);
+    assert.equal(ran, 0);
+    await app.close();
+  });
+});
