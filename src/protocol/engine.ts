@@ -108,6 +108,10 @@ export class Engine {
     if (caps !== undefined && (typeof caps !== 'object' || caps === null || Array.isArray(caps))) {
       throw invalidParams('initialize params.capabilities must be an object');
     }
+    // A session keeps these for its lifetime; bound them (the body limit alone allows megabytes).
+    if (JSON.stringify(caps ?? {}).length > 16_384 || JSON.stringify(params.clientInfo ?? {}).length > 4_096) {
+      throw invalidParams('initialize: capabilities (16 KB) or clientInfo (4 KB) too large');
+    }
     const era = negotiateLegacy(params.protocolVersion);
     const result: Record<string, unknown> = {
       protocolVersion: era.version,

@@ -40,6 +40,8 @@ function normalise(uri: string, mimeType: string | undefined, value: ResourceRet
 export function subscribe(params: Record<string, unknown> | undefined, scope: RequestScope, on: boolean) {
   const uri = params?.uri;
   if (typeof uri !== 'string' || uri.length === 0) throw invalidParams('params.uri (string) is required');
+  // What a session keeps must stay small: 1000 URIs of at most 2 KB each.
+  if (uri.length > 2048) throw invalidParams('params.uri is longer than 2048 characters');
   const session = scope.session;
   if (!session) throw invalidParams('resources/subscribe needs a session (stateless servers cannot notify)');
   if (on) {

@@ -117,3 +117,21 @@ describe('slow uploads', () => {
     await app.close();
   });
 });
+
+describe('what a session keeps is bounded', () => {
+  it('refuses oversized capabilities at initialize and long subscription URIs, creating no session', async () => {
+    const app = testApp({ resources: [{ uri: 'test://a', name: 'a', read: () => 'a' }], http: { sessions: { max: 100 } } });
+    const big = await post(app, {
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: { experimental: { x: { blob: 'x'.repeat(20_000) } } } },
+    });
+    assert.equal(big.json.error.code, -32602);
+    assert.equal(big.headers.get('mcp-session-id'), null);
+    const s = await session(app);
+    const long = await s.call('resources/subscribe', { uri: `test://${'a'.repeat(3000)}` });
+    assert.equal(long.json.error.code, -32602);
+    await app.close();
+  });
+});
