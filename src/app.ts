@@ -38,7 +38,7 @@ export function createGangway(config: GangwayConfig): Gangway {
   const http: ResolvedHttp = resolveHttp(config);
   const logger =
     config.logger && 'info' in config.logger ? (config.logger as Logger) : createLogger(config.logger as { level?: string });
-  const registry = new Registry(config);
+  const registry = new Registry({ ...config, pageSize: config.lists?.pageSize });
   const sessions = new SessionTable(http.sessions);
   const hub = new ListenHub(sessions, registry.resourceList.length + registry.templates.length > 0);
   const engine = new Engine({

@@ -33,7 +33,7 @@ export interface HttpConfig {
   receiveTimeoutMs?: number;
 }
 
-export interface GangwayConfig extends RegistryInput {
+export interface GangwayConfig extends Omit<RegistryInput, 'pageSize'> {
   name: string;
   version: string;
   title?: string;

@@ -142,7 +142,10 @@ export class Engine {
     if (first) return first;
     if (cursor !== undefined) {
       const parsed = typeof cursor === 'string' ? this.o.registry.parseCursor(kind, cursor) : null;
-      if (parsed === null) throw invalidParams('Invalid cursor: start again without one');
+      // Only offsets we could have issued: a forged one must not grow the page cache.
+      if (parsed === null || parsed >= items.length || parsed % this.o.registry.pageSize !== 0) {
+        throw invalidParams('Invalid cursor: start again without one');
+      }
       offset = parsed;
     }
     const bytes = this.o.registry.listPage(kind, items, offset, era.version, (page, nextCursor) => {

@@ -313,3 +313,29 @@ describe('CORS for allowed browser origins', () => {
     assert.equal(pre.headers.get('access-control-allow-origin'), null);
   });
 });
+
+describe('list cursors', () => {
+  it('pages with the cursors it issued and refuses forged offsets', async () => {
+    const paged = testApp({
+      tools: Array.from({ length: 5 }, (_, i) => defineTool({ name: `t${i}`, handler: () => 'x' })),
+      lists: { pageSize: 2 },
+    });
+    const s = await session(paged);
+    const names: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const r = await s.call('tools/list', cursor ? { cursor } : {});
+      names.push(...r.json.result.tools.map((t: { name: string }) => t.name));
+      cursor = r.json.result.nextCursor;
+    } while (cursor);
+    assert.deepEqual(names, ['t0', 't1', 't2', 't3', 't4']);
+    const first = await s.call('tools/list');
+    const [kind, , hash] = Buffer.from(first.json.result.nextCursor, 'base64url').toString().split(':');
+    for (const offset of [3, 6, 999999]) {
+      const forged = Buffer.from(`${kind}:${offset}:${hash}`).toString('base64url');
+      const r = await s.call('tools/list', { cursor: forged });
+      assert.equal(r.json.error.code, -32602, String(offset));
+    }
+    await paged.close();
+  });
+});
