@@ -9,6 +9,7 @@ import { RequestStateCodec } from './protocol/input-required.ts';
 import { SessionTable } from './protocol/session.ts';
 import { Registry } from './registry/registry.ts';
 import { openEphemeral, openStore } from './store/index.ts';
+import { parseSpec } from './store/spec.ts';
 import type { Ephemeral, Store } from './store/types.ts';
 import { McpEndpoint } from './transport/endpoint.ts';
 import { serveFetch, toResponse } from './transport/fetch-adapter.ts';
@@ -39,6 +40,9 @@ export function createGangway(config: GangwayConfig): Gangway {
   const logger =
     config.logger && 'info' in config.logger ? (config.logger as Logger) : createLogger(config.logger as { level?: string });
   const registry = new Registry({ ...config, pageSize: config.lists?.pageSize });
+  // Store specs are checked now; the adapters open on first use (listen, /readyz).
+  if (typeof config.store === 'string') parseSpec(config.store, 'store');
+  if (typeof config.ephemeral === 'string') parseSpec(config.ephemeral, 'ephemeral');
   const sessions = new SessionTable(http.sessions);
   const hub = new ListenHub(sessions, registry.resourceList.length + registry.templates.length > 0);
   const engine = new Engine({

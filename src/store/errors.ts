@@ -1,12 +1,14 @@
-/**
- * Storage errors. Each carries a stable `code` that callers may branch on; messages may change.
- * (To move into the shared src/errors.ts once it exists.)
- */
+import { GangwayConfigError } from '../errors.ts';
+
+/** Storage errors. Each carries a stable `code` that callers may branch on; messages may change. */
 
 /** A store or ephemeral spec/option that cannot work: thrown at start-up, never on a request. */
-export class StoreConfigError extends Error {
-  readonly code = 'GW_CONFIG_STORE' as const;
+export class StoreConfigError extends GangwayConfigError {
   override readonly name = 'StoreConfigError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('GW_CONFIG_STORE', message);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
 }
 
 export type StoreErrorCode =

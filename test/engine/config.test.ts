@@ -43,3 +43,10 @@ describe('bad options fail at start-up', () => {
     await app.close();
   });
 });
+
+describe('store specs fail at start-up too', () => {
+  it('refuses an unknown store or ephemeral spec in createGangway, naming it', () => {
+    assert.equal(code(() => createGangway({ ...base, store: 'mongodb://x' })), 'GW_CONFIG_STORE');
+    assert.equal(code(() => createGangway({ ...base, ephemeral: 'sqlite://host/db' })), 'GW_CONFIG_STORE');
+  });
+});
