@@ -1,6 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { GangwayConfigError } from '../errors.ts';
+
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const CONFIG = (name: string) => `import type { GangwayConfig } from 'gangway';
 
@@ -68,7 +71,8 @@ const PACKAGE = (name: string) =>
       private: true,
       type: 'module',
       scripts: { start: 'gangway serve', dev: 'gangway serve' },
-      dependencies: { gangway: '^0.1.0' },
+      // Not on npm yet (the name there is another project's): point at this copy of Gangway.
+      dependencies: { gangway: `file:${PACKAGE_ROOT}` },
     },
     null,
     2,
