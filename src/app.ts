@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ANONYMOUS } from './auth/principal.ts';
 import { type GangwayConfig, resolveHttp, type ResolvedHttp } from './config.ts';
+import { errorReference } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { Engine } from './protocol/engine.ts';
 import { RequestStateCodec } from './protocol/input-required.ts';
@@ -59,7 +60,7 @@ export function createGangway(config: GangwayConfig): Gangway {
     listTtlMs: config.lists?.ttlMs ?? 300_000,
     stateCodec: new RequestStateCodec(http.secret, 10 * 60_000),
     onHandlerError: (tool, err) => {
-      const ref = Math.random().toString(36).slice(2, 10);
+      const ref = errorReference();
       logger.error({ err, tool, ref }, 'tool handler threw');
       return ref;
     },

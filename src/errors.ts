@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * Errors with stable codes, mapped to the wire in one place (transport/ for JSON-RPC,
  * oauth/ for OAuth). Three families that never mix: configuration errors (thrown at
@@ -44,6 +46,11 @@ export class RpcError extends Error {
   ) {
     super(message);
   }
+}
+
+/** A short id that ties an error the client sees to the log line that explains it. */
+export function errorReference(): string {
+  return randomBytes(5).toString('hex');
 }
 
 /** Any client-sent value as a short string for an error message (never throws). */

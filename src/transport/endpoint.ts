@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { type Principal, principalKey } from '../auth/principal.ts';
-import { invalidRequest, RpcCode, RpcError, shown } from '../errors.ts';
+import { errorReference, invalidRequest, RpcCode, RpcError, shown } from '../errors.ts';
 import { ERA_2025_03_26, type Era, eraFor, SUPPORTED_VERSIONS } from '../protocol/eras.ts';
 import type { Engine } from '../protocol/engine.ts';
 import { Session, type SessionTable } from '../protocol/session.ts';
@@ -296,7 +296,7 @@ export class McpEndpoint {
   }
 
   private readonly report = (err: unknown): string => {
-    const ref = Math.random().toString(36).slice(2, 10);
+    const ref = errorReference();
     this.o.logger.error({ err, ref }, 'request failed');
     return ref;
   };
