@@ -26,6 +26,11 @@ export class Session {
   logLevel: LogLevel | undefined;
   lastSeen: number;
   stream: EventSink | undefined;
+  /**
+   * Notifications raised while no GET stream was open (a client subscribes, then opens its
+   * stream in the background): kept, up to MAX_HELD, and sent when the stream opens.
+   */
+  held: string[] | undefined;
   subscriptions: Set<string> | undefined;
   /** In-flight client requests, for notifications/cancelled. */
   inflight: Map<RequestId, { abort(reason: Error): void }> | undefined;
@@ -80,6 +85,15 @@ export class Session {
     return true;
   }
 
+  /** Sends a notification on the GET stream, or holds it until one opens. */
+  notify(message: string): boolean {
+    if (this.stream?.send(message)) return true;
+    this.held ??= [];
+    if (this.held.length >= MAX_HELD) this.held.shift(); // the oldest goes first
+    this.held.push(message);
+    return false;
+  }
+
   end(): void {
     this.stream?.close();
     this.stream = undefined;
@@ -88,6 +102,8 @@ export class Session {
     this.pending?.clear();
   }
 }
+
+const MAX_HELD = 100;
 
 export interface SessionOptions {
   /** Most live sessions; the least recently used one is ended to make room. Default 10,000. */

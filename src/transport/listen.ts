@@ -72,6 +72,8 @@ export class ListenHub {
     const outbox = new Outbox();
     const sink = { send: (m: string) => outbox.push(m), close: () => outbox.end() };
     session.stream = sink;
+    for (const m of session.held ?? []) outbox.push(m);
+    session.held = undefined;
     this.sessionStreams.add(outbox);
     outbox.onCancel(() => {
       this.sessionStreams.delete(outbox);
@@ -89,7 +91,7 @@ export class ListenHub {
       if (l.outbox.push(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/resources/updated', params }))) sent++;
     }
     const legacy = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri } });
-    for (const s of this.sessions.subscribers(uri)) if (s.stream?.send(legacy)) sent++;
+    for (const s of this.sessions.subscribers(uri)) if (s.notify(legacy)) sent++;
     return sent;
   }
 

@@ -135,3 +135,19 @@ describe('what a session keeps is bounded', () => {
     await app.close();
   });
 });
+
+describe('resource notifications on 2025 sessions', () => {
+  it('holds an update raised before the GET stream opens and delivers it when it does', async () => {
+    const app = testApp({ resources: [{ uri: 'test://a', name: 'a', read: () => 'a' }] });
+    const s = await session(app);
+    await s.call('resources/subscribe', { uri: 'test://a' });
+    assert.equal(app.notifyResourceUpdated('test://a'), 0); // nobody listening yet: held
+    const res = await app.fetch(new Request('http://localhost/mcp', { headers: { ...s.headers, accept: 'text/event-stream' } }));
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    const { value } = await reader.read();
+    assert.match(new TextDecoder().decode(value), /"method":"notifications\/resources\/updated","params":\{"uri":"test:\/\/a"\}/);
+    await reader.cancel();
+    await app.close();
+  });
+});
