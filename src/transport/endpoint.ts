@@ -120,8 +120,19 @@ export class McpEndpoint {
     );
   }
 
+  /** Every method but POST: GET and DELETE, else 405. Never rejects (a failure is a reply). */
+  async bodiless(input: HttpInput): Promise<HttpReply> {
+    try {
+      if (input.method === 'GET') return await this.get(input);
+      if (input.method === 'DELETE') return await this.delete(input);
+      return httpError(405, 'Method Not Allowed', { allow: 'GET, POST, DELETE' });
+    } catch (err) {
+      return this.crash(err);
+    }
+  }
+
   /** GET: the 2025 session stream; 405 where the era or mode has none. */
-  async get(input: HttpInput): Promise<HttpReply> {
+  private async get(input: HttpInput): Promise<HttpReply> {
     const version = input.header('mcp-protocol-version');
     if (this.o.stateless || (version !== undefined && eraFor(version)?.modern)) {
       return httpError(405, 'Method Not Allowed', { allow: 'POST' });
@@ -133,7 +144,7 @@ export class McpEndpoint {
   }
 
   /** DELETE: ends a 2025 session. */
-  async delete(input: HttpInput): Promise<HttpReply> {
+  private async delete(input: HttpInput): Promise<HttpReply> {
     const version = input.header('mcp-protocol-version');
     if (this.o.stateless || (version !== undefined && eraFor(version)?.modern)) {
       return httpError(405, 'Method Not Allowed', { allow: 'POST' });

@@ -26,15 +26,7 @@ async function answer(
   early: HttpReply | null,
 ): Promise<Response> {
   if (early) return toResponse(early);
-  if (input.method === 'GET') return toResponse(await endpoint.get(input));
-  if (input.method === 'DELETE') return toResponse(await endpoint.delete(input));
-  if (input.method !== 'POST') {
-    return toResponse({
-      status: 405,
-      headers: { allow: 'GET, POST, DELETE', 'content-type': 'application/json' },
-      body: '{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Method Not Allowed"}}',
-    });
-  }
+  if (input.method !== 'POST') return toResponse(await endpoint.bodiless(input));
   let body: string | undefined;
   try {
     body = await readBody(request, maxBodyBytes);

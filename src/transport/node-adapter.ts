@@ -41,20 +41,7 @@ export function serveNode(endpoint: McpEndpoint, maxBodyBytes: number, req: Inco
     });
     return;
   }
-  const pending =
-    input.method === 'GET'
-      ? endpoint.get(input)
-      : input.method === 'DELETE'
-        ? endpoint.delete(input)
-        : Promise.resolve<HttpReply>({
-            status: 405,
-            headers: { allow: 'GET, POST, DELETE', 'content-type': 'application/json' },
-            body: '{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Method Not Allowed"}}',
-          });
-  pending.then(
-    (reply) => writeReply(res, reply),
-    () => writeReply(res, { status: 500, headers: {}, body: '' }),
-  );
+  endpoint.bodiless(input).then((reply) => writeReply(res, reply));
 }
 
 /** Where serveNode leaves the cancel function of a POST in progress (see onResponseClose). */
