@@ -22,7 +22,6 @@ interface Pending {
 export class Session {
   /** 256 random bits, base64url: unguessable, and never a credential by itself. */
   readonly id = randomBytes(32).toString('base64url');
-  initialized = false;
   logLevel: LogLevel | undefined;
   lastSeen: number;
   stream: EventSink | undefined;

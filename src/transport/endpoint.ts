@@ -180,7 +180,7 @@ export class McpEndpoint {
       throw err;
     }
     this.withPrincipal(input, call, (principal) => {
-      if (msg.method === 'subscriptions/listen') return call.deliver(this.o.hub.listen(msg, era));
+      if (msg.method === 'subscriptions/listen') return call.deliver(this.o.hub.listen(msg));
       call.cancel = runRequest(this.o.engine, msg, {
         era,
         principal,
@@ -292,9 +292,8 @@ export class McpEndpoint {
   }
 
   private notification(method: string, params: Record<string, unknown> | undefined, session: Session | undefined) {
-    if (!session) return;
-    if (method === 'notifications/initialized') session.initialized = true;
-    else if (method === 'notifications/cancelled') {
+    // notifications/initialized needs nothing: requests before it are served (clients race it).
+    if (session && method === 'notifications/cancelled') {
       const id = params?.requestId;
       if (typeof id === 'string' || typeof id === 'number') session.inflight?.get(id)?.abort(new CancelledError());
     }

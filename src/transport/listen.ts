@@ -1,5 +1,4 @@
 import { invalidParams } from '../errors.ts';
-import type { Era } from '../protocol/eras.ts';
 import type { Session, SessionTable } from '../protocol/session.ts';
 import type { RpcRequest } from './envelope.ts';
 import { Outbox } from './outbox.ts';
@@ -38,7 +37,7 @@ export class ListenHub {
     return this.listeners.size + this.sessionStreams.size;
   }
 
-  listen(msg: RpcRequest, _era: Era): HttpReply {
+  listen(msg: RpcRequest): HttpReply {
     const filter = msg.params?.notifications;
     if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
       return errorReply(msg.id, invalidParams('subscriptions/listen needs params.notifications (object)'));
