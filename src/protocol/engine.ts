@@ -59,9 +59,9 @@ export class Engine {
     const runner: ToolRunnerOptions = { registry: r, timeoutMs: o.timeoutMs, onHandlerError: o.onHandlerError };
 
     this.shared = new Map<string, Method>([
-      ['tools/list', (p, s) => this.list('tools', r.toolList, p, s, (t, era) => toolWire(t, era))],
+      ['tools/list', (p, s) => this.list('tools', r.toolList, p, s, toolWire)],
       ['resources/list', (p, s) => this.list('resources', r.resourceList, p, s, resourceWire)],
-      ['resources/templates/list', (p, s) => this.list('resources/templates', r.templates, p, s, (t, e) => templateWire(t.def, e))],
+      ['resources/templates/list', (p, s) => this.list('resources/templates', r.templates, p, s, templateWire)],
       ['prompts/list', (p, s) => this.list('prompts', r.promptList, p, s, promptWire)],
       ['tools/call', (p, s) => this.roundTrip(p, s, 'name', (p2, s2) => callTool(p2, s2, runner))],
       ['resources/read', (p, s) => this.roundTrip(p, s, 'uri', (p2, s2) => readResource(p2, s2, r))],

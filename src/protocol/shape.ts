@@ -1,5 +1,5 @@
-import type { CompiledTool } from '../registry/registry.ts';
-import type { PromptDefinition, ResourceDefinition, ResourceTemplateDefinition } from '../registry/types.ts';
+import type { CompiledTemplate, CompiledTool } from '../registry/registry.ts';
+import type { PromptDefinition, ResourceDefinition } from '../registry/types.ts';
 import type { Era } from './eras.ts';
 
 /** Wire shape of definitions per era: fields an era does not know are left out. */
@@ -31,7 +31,7 @@ export function resourceWire(r: ResourceDefinition, era: Era): Record<string, un
   });
 }
 
-export function templateWire(t: ResourceTemplateDefinition, era: Era): Record<string, unknown> {
+export function templateWire({ def: t }: CompiledTemplate, era: Era): Record<string, unknown> {
   return clean({
     uriTemplate: t.uriTemplate,
     name: t.name,
