@@ -2,8 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ANONYMOUS } from './auth/principal.ts';
+import { setupAuth } from './auth/setup.ts';
 import { type GangwayConfig, resolveHttp, type ResolvedHttp } from './config.ts';
-import { errorReference } from './errors.ts';
+import { errorReference, GangwayConfigError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { Engine } from './protocol/engine.ts';
 import { RequestStateCodec } from './protocol/input-required.ts';
@@ -14,8 +15,10 @@ import { parseSpec } from './store/spec.ts';
 import type { Ephemeral, Store } from './store/types.ts';
 import { McpEndpoint } from './transport/endpoint.ts';
 import { serveFetch, toResponse } from './transport/fetch-adapter.ts';
+import { isLoopbackHost } from './transport/guard.ts';
 import { ListenHub } from './transport/listen.ts';
 import { cancelIfUnfinished, serveNode, writeReply } from './transport/node-adapter.ts';
+import { toWebRequest, writeWebResponse } from './transport/node-request.ts';
 import { type HttpReply, httpError, jsonReply } from './transport/replies.ts';
 
 export interface Gangway {
@@ -65,6 +68,15 @@ export function createGangway(config: GangwayConfig): Gangway {
       return ref;
     },
   });
+  let opened: Promise<{ store: Store; ephemeral: Ephemeral }> | undefined;
+  const stores = () =>
+    (opened ??= Promise.all([
+      openStore(config.store ?? 'sqlite:./data/gangway.db'),
+      openEphemeral(config.ephemeral ?? 'memory'),
+    ]).then(([store, ephemeral]) => ({ store, ephemeral })));
+
+  // auth/ is built only when configured; a hand-written `authenticate` replaces it.
+  const auth = config.authenticate ? null : setupAuth(config, http, registry, stores, logger);
   const endpoint = new McpEndpoint({
     engine,
     guard: http.guard,
@@ -72,18 +84,12 @@ export function createGangway(config: GangwayConfig): Gangway {
     stateless: http.stateless,
     sessions,
     hub,
-    authenticate: config.authenticate ?? (() => ANONYMOUS),
+    authenticate: config.authenticate ?? auth?.authenticate ?? (() => ANONYMOUS),
+    ...(auth ? { gate: auth.gate } : {}),
     timeoutMs: http.requestTimeoutMs,
     logger,
     now: Date.now,
   });
-
-  let opened: Promise<{ store: Store; ephemeral: Ephemeral }> | undefined;
-  const stores = () =>
-    (opened ??= Promise.all([
-      openStore(config.store ?? 'sqlite:./data/gangway.db'),
-      openEphemeral(config.ephemeral ?? 'memory'),
-    ]).then(([store, ephemeral]) => ({ store, ephemeral })));
 
   let inflight = 0;
   let closing = false;
@@ -114,6 +120,22 @@ export function createGangway(config: GangwayConfig): Gangway {
 
   const notFound = () => httpError(404, 'Not Found');
 
+  /** The web surface behind node:http: the Host guard, then a web Request. */
+  async function webNode(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      if (!endpoint.hostOk(req.headers.host)) return writeReply(res, httpError(403, 'Forbidden: Host not allowed'), true);
+      const request = await toWebRequest(req, 64 * 1024);
+      if (request === 413) return writeReply(res, httpError(413, 'Payload Too Large'), true);
+      const response = await auth!.web(request, { ip: req.socket.remoteAddress ?? 'unknown' });
+      if (!response) return writeReply(res, notFound(), req.method === 'POST');
+      await writeWebResponse(res, response);
+    } catch (err) {
+      // An aborted upload lands here: the socket is gone, there is nobody to answer.
+      if (!res.headersSent && !res.destroyed) writeReply(res, httpError(400, 'Bad Request'), true);
+      logger.debug({ err }, 'web request failed');
+    }
+  }
+
   const app: Gangway = {
     registry,
     logger,
@@ -126,7 +148,11 @@ export function createGangway(config: GangwayConfig): Gangway {
       const path = q < 0 ? url : url.slice(0, q);
       if (closing) return writeReply(res, httpError(503, 'Service Unavailable: shutting down', { 'retry-after': '1' }), true);
       if (path === http.path) return serveNode(endpoint, http.maxBodyBytes, req, res);
-      health(path).then((r) => writeReply(res, r ?? notFound(), req.method === 'POST'));
+      if (path === '/healthz' || path === '/readyz' || !auth) {
+        health(path).then((r) => writeReply(res, r ?? notFound(), req.method === 'POST'));
+        return;
+      }
+      webNode(req, res);
     },
     async fetch(request) {
       inflight++;
@@ -134,7 +160,13 @@ export function createGangway(config: GangwayConfig): Gangway {
         const path = new URL(request.url).pathname;
         if (closing) return toResponse(httpError(503, 'Service Unavailable: shutting down', { 'retry-after': '1' }));
         if (path === http.path) return await serveFetch(endpoint, http.maxBodyBytes, request);
-        return toResponse((await health(path)) ?? notFound());
+        const h = await health(path);
+        if (h) return toResponse(h);
+        if (auth && endpoint.hostOk(request.headers.get('host') ?? new URL(request.url).host)) {
+          const r = await auth.web(request, { ip: 'unknown' });
+          if (r) return r;
+        }
+        return toResponse(notFound());
       } finally {
         done();
       }
@@ -156,6 +188,9 @@ export function createGangway(config: GangwayConfig): Gangway {
       );
       const host = options.host ?? http.host;
       const port = options.port ?? http.port;
+      if (auth?.resolved.oauth?.autoApprove && !(isLoopbackHost(host) || host === 'localhost')) {
+        throw new GangwayConfigError('GW_CONFIG_AUTH', 'auth.oauth.autoApprove is for tests: it is refused unless the server binds to loopback');
+      }
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {

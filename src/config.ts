@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { AuthConfig } from './auth/config.ts';
 import { GangwayConfigError } from './errors.ts';
 import type { SessionOptions } from './protocol/session.ts';
 import type { RegistryInput } from './registry/registry.ts';
@@ -51,11 +52,19 @@ export interface GangwayConfig extends Omit<RegistryInput, 'pageSize'> {
   secret?: string;
   /** A pino logger, or options for the built-in one. */
   logger?: Logger | { level?: string; pretty?: boolean };
-  /** Resolves the caller. Default: everyone is anonymous (until auth/ is configured). */
+  /**
+   * Who may call: API keys, management tokens, the built-in OAuth authorization server, an
+   * external issuer's JWTs. Without it (and without `authenticate`) everyone is anonymous.
+   */
+  auth?: AuthConfig;
+  /** Replaces `auth` with the product's own resolver (advanced: it must verify credentials itself). */
   authenticate?: Authenticate;
 }
 
 export interface ResolvedHttp {
+  publicUrl: string | undefined;
+  /** Bound to a loopback address only. */
+  loopback: boolean;
   path: string;
   host: string;
   port: number;
@@ -126,6 +135,8 @@ export function resolveHttp(config: GangwayConfig): ResolvedHttp {
   } else secret = randomBytes(32);
 
   return {
+    publicUrl: h.publicUrl,
+    loopback,
     path,
     host,
     port,

@@ -19,6 +19,7 @@ export interface HttpInput {
 }
 
 export type Authenticate = (input: HttpInput) => Principal | HttpReply | Promise<Principal | HttpReply>;
+export type Gate = (principal: Principal, request: RpcRequest, input: HttpInput) => HttpReply | null;
 
 export interface EndpointOptions {
   engine: Engine;
@@ -29,6 +30,8 @@ export interface EndpointOptions {
   sessions: SessionTable;
   hub: ListenHub;
   authenticate: Authenticate;
+  /** Per-request access check once the caller is known (policy/): a refusal is answered as it is. */
+  gate?: Gate;
   /** Deadline for requests other than tools/call. */
   timeoutMs: number;
   logger: Logger;
@@ -43,15 +46,19 @@ export class McpEndpoint {
   private readonly hostVerdicts = new Map<string, boolean>();
   constructor(private readonly o: EndpointOptions) {}
 
+  /** The Host allow-list (SECURITY 2), with the verdicts of known hosts cached. */
+  hostOk(host: string | undefined): boolean {
+    let ok = host === undefined ? false : this.hostVerdicts.get(host);
+    if (ok === undefined) {
+      ok = hostAllowed(host, this.o.guard);
+      if (this.hostVerdicts.size < 256) this.hostVerdicts.set(host!, ok); // bounded: random Hosts are not kept
+    }
+    return ok;
+  }
+
   /** Checks made before the body is read. Null: go on and read it. */
   preflight(input: HttpInput): HttpReply | null {
-    const host = input.header('host');
-    let hostOk = host === undefined ? false : this.hostVerdicts.get(host);
-    if (hostOk === undefined) {
-      hostOk = hostAllowed(host, this.o.guard);
-      if (this.hostVerdicts.size < 256) this.hostVerdicts.set(host!, hostOk); // bounded: random Hosts are not kept
-    }
-    if (!hostOk) return httpError(403, 'Forbidden: Host not allowed');
+    if (!this.hostOk(input.header('host'))) return httpError(403, 'Forbidden: Host not allowed');
     if (!originAllowed(input.header('origin'), this.o.guard)) return httpError(403, 'Forbidden: Origin not allowed');
     if (input.method === 'OPTIONS') return preflightReply(input);
     if (input.method !== 'POST') return null;
@@ -180,6 +187,8 @@ export class McpEndpoint {
       throw err;
     }
     this.withPrincipal(input, call, (principal) => {
+      const refused = this.o.gate?.(principal, msg, input);
+      if (refused) return call.deliver(refused);
       if (msg.method === 'subscriptions/listen') return call.deliver(this.o.hub.listen(msg));
       call.cancel = runRequest(this.o.engine, msg, {
         era,
@@ -260,6 +269,12 @@ export class McpEndpoint {
     }
     if (!batch && errors.length) return call.deliver(jsonReply(400, errors[0]!));
     if (requests.length === 0) return call.deliver(errors.length ? jsonReply(400, `[${errors.join(',')}]`) : ACCEPTED);
+    if (this.o.gate) {
+      for (const r of requests) {
+        const refused = this.o.gate(principal, r, input);
+        if (refused) return call.deliver(refused);
+      }
+    }
 
     const options: ExchangeOptions = {
       era,

@@ -1,0 +1,163 @@
+import type { Logger } from 'pino';
+import { credentialState } from '../store/credential-state.ts';
+import type { Store } from '../store/types.ts';
+import type { HttpInput } from '../transport/endpoint.ts';
+import type { HttpReply } from '../transport/replies.ts';
+import { bearerChallenge, type ChallengeError, refusal } from './challenge.ts';
+import type { ResolvedAuth } from './config.ts';
+import type { JwtVerifier } from './jwt.ts';
+import { ANONYMOUS, type Principal } from './principal.ts';
+import { resourceMetadataUrl } from './resource-metadata.ts';
+import { hashSecret } from './secrets.ts';
+import type { PublicUrls } from './urls.ts';
+
+interface Cached {
+  principal: Principal;
+  /** Trusted until then; after that the store is read again (the revocation delay). */
+  until: number;
+  /** Access tokens: the resource they were issued for. */
+  resource: string | null;
+}
+
+const CACHE_MAX = 10_000;
+const OURS = /^gw[akm]_[\w-]{43}$/;
+
+/**
+ * Resolves every request's caller in one place (DESIGN: auth/): an OAuth access token (ours or an
+ * external issuer's JWT), an API key, a management token, or anonymous. Nothing else reads
+ * credentials. Verified credentials are cached for `cacheMs`, which is therefore the longest a
+ * revoked credential keeps working (SECURITY 13).
+ */
+export class Authenticator {
+  private readonly cache = new Map<string, Cached>();
+  constructor(
+    private readonly o: {
+      auth: ResolvedAuth;
+      store: () => Promise<Store>;
+      urls: PublicUrls;
+      jwt: JwtVerifier | null;
+      /** Some tool, resource or prompt may be used with no credential (seed 004). */
+      anonymous: boolean;
+      logger: Logger;
+      now: () => number;
+    },
+  ) {}
+
+  /** Protected resource metadata URL for this request's resource (null: no OAuth of any kind). */
+  metadataUrl(input: HttpInput): string | null {
+    if (!this.o.auth.oauth && !this.o.auth.external) return null;
+    return resourceMetadataUrl(this.o.urls.resource(input.header('host')));
+  }
+
+  challenge(input: HttpInput, error?: ChallengeError, description?: string, scopes?: readonly string[]): string {
+    return bearerChallenge({
+      resourceMetadata: this.metadataUrl(input),
+      error,
+      description,
+      scopes: scopes ?? Object.keys(this.o.auth.scopes),
+      apiKeyHeader: this.o.auth.apiKeyHeader,
+    });
+  }
+
+  readonly authenticate = (input: HttpInput): Principal | HttpReply | Promise<Principal | HttpReply> => {
+    const a = this.o.auth;
+    const authorization = input.header('authorization');
+    const apiKey = a.apiKeyHeader ? input.header(a.apiKeyHeader) : undefined;
+    const mgmt = a.managementTokenHeader ? input.header(a.managementTokenHeader) : undefined;
+    const count = (authorization !== undefined ? 1 : 0) + (apiKey !== undefined ? 1 : 0) + (mgmt !== undefined ? 1 : 0);
+    if (count === 0) {
+      return this.o.anonymous ? ANONYMOUS : refusal('missing', 'Unauthorized: a credential is required', this.challenge(input));
+    }
+    // RFC 6750 3.1: more than one way of passing a credential is an invalid request.
+    if (count > 1) return this.refuse(input, 'invalid_request', 'send exactly one credential');
+    let secret: string;
+    let kind: 'bearer' | 'api_key' | 'management';
+    if (authorization !== undefined) {
+      const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(authorization);
+      if (!m) return this.refuse(input, 'invalid_request', 'the Authorization header must be "Bearer <token>"');
+      secret = m[1]!;
+      kind = 'bearer';
+    } else {
+      secret = (apiKey ?? mgmt)!.trim();
+      kind = apiKey !== undefined ? 'api_key' : 'management';
+    }
+    const now = this.o.now();
+    const hash = hashSecret(secret);
+    const hit = this.cache.get(hash);
+    if (hit && hit.until > now) return this.accept(input, hit, kind);
+    if (kind === 'bearer' && !OURS.test(secret) && this.o.jwt) return this.external(input, secret, hash);
+    if (!OURS.test(secret)) return this.refuse(input, 'invalid_token', 'unknown credential');
+    return this.lookup(input, hash, kind, now);
+  };
+
+  private accept(input: HttpInput, c: Cached, kind: 'bearer' | 'api_key' | 'management'): Principal | HttpReply {
+    const wanted = kind === 'bearer' ? ['oauth'] : kind === 'api_key' ? ['api-key'] : ['management-token'];
+    if (!wanted.includes(c.principal.via)) return this.refuse(input, 'invalid_token', 'unknown credential');
+    // RFC 8707 / SECURITY 10: only tokens issued for this resource.
+    if (c.resource !== null && c.resource !== this.o.urls.resource(input.header('host'))) {
+      return this.refuse(input, 'invalid_token', 'the token was issued for another resource');
+    }
+    return c.principal;
+  }
+
+  private async lookup(input: HttpInput, hash: string, kind: 'bearer' | 'api_key' | 'management', now: number) {
+    const store = await this.o.store();
+    if (kind === 'bearer') {
+      const t = await store.tokens.findByHash(hash);
+      if (!t || t.kind !== 'access') return this.refuse(input, 'invalid_token', 'unknown token');
+      const state = credentialState(t, now);
+      if (state !== 'active') return this.refuse(input, 'invalid_token', `the token is ${state}`);
+      const principal: Principal = Object.freeze({
+        subject: t.subject,
+        tenant: t.tenant,
+        scopes: Object.freeze([...t.scopes]),
+        client: t.clientId,
+        via: 'oauth',
+      });
+      return this.accept(input, this.remember(hash, principal, t.expiresAt, t.resource, now), kind);
+    }
+    const k = await store.apiKeys.findByHash(hash);
+    if (!k || k.kind !== kind) return this.refuse(input, 'invalid_token', 'unknown key');
+    const state = credentialState({ ...k, usedAt: null }, now);
+    if (state !== 'active') return this.refuse(input, 'invalid_token', `the key is ${state}`);
+    store.apiKeys.touch(k.id, now).catch((err: unknown) => this.o.logger.warn({ err }, 'could not record key use'));
+    const principal: Principal = Object.freeze({
+      subject: k.subject,
+      tenant: k.tenant,
+      scopes: Object.freeze([...k.scopes]),
+      client: k.id,
+      via: kind === 'api_key' ? 'api-key' : 'management-token',
+    });
+    return this.accept(input, this.remember(hash, principal, k.expiresAt, null, now), kind);
+  }
+
+  private async external(input: HttpInput, token: string, hash: string): Promise<Principal | HttpReply> {
+    const resource = this.o.urls.resource(input.header('host'));
+    const verified = await this.o.jwt!.verify(token, resource);
+    if ('error' in verified) return this.refuse(input, 'invalid_token', verified.error);
+    const c = this.remember(hash, verified.principal, verified.expiresAt, null, this.o.now());
+    return c.principal;
+  }
+
+  private remember(hash: string, principal: Principal, expiresAt: number | null, resource: string | null, now: number): Cached {
+    const c: Cached = { principal, until: Math.min(now + this.o.auth.cacheMs, expiresAt ?? Infinity), resource };
+    if (this.o.auth.cacheMs === 0) return c;
+    if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(hash, c);
+    return c;
+  }
+
+  /** Forgets a credential at once in this process (revocation through this process's pages or CLI). */
+  forget(secretHash: string): void {
+    this.cache.delete(secretHash);
+  }
+
+  /** Forgets every cached credential of a subject or key id (grant or key revoked here). */
+  forgetWhere(match: (p: Principal) => boolean): void {
+    for (const [h, c] of this.cache) if (match(c.principal)) this.cache.delete(h);
+  }
+
+  private refuse(input: HttpInput, error: ChallengeError, description: string): HttpReply {
+    return refusal(error, `Unauthorized: ${description}`, this.challenge(input, error, description));
+  }
+}
