@@ -199,6 +199,7 @@ export function createGangway(config: GangwayConfig): Gangway {
         });
       });
       listening = server;
+      stopMaintenance ??= auth?.startMaintenance();
       const actual = (server.address() as AddressInfo).port;
       const shown = host.includes(':') ? `[${host}]` : host;
       return { url: `http://${shown}:${actual}${http.path}`, port: actual, server };
@@ -207,6 +208,7 @@ export function createGangway(config: GangwayConfig): Gangway {
       if (closing) return;
       closing = true;
       listening?.close();
+      stopMaintenance?.();
       hub.close();
       if (inflight > 0) {
         await new Promise<void>((resolve) => {
@@ -226,5 +228,6 @@ export function createGangway(config: GangwayConfig): Gangway {
     },
   };
   let listening: Server | undefined;
+  let stopMaintenance: (() => void) | undefined;
   return app;
 }

@@ -20,7 +20,13 @@ const PRODUCTS: Product[] = [
   { merchant_id: 'acme-corp', sku: 'json-wizard', name: 'JSON Wizard CLI', description: 'Query, diff and fix JSON files', price_cents: 1500, currency: 'USD' },
   { merchant_id: 'acme-corp', sku: 'mcp-server-license', name: 'MCP Server License', description: 'One production MCP server licence', price_cents: 4900, currency: 'USD' },
 ];
-const orders = new Map<string, { id: string; sku: string; status: 'pending' | 'cancelled'; created_at: string }>();
+// Orders belong to the caller's tenant (from the verified credential): another tenant's id reads as not found.
+const orders = new Map<string, { id: string; tenant: string | null; sku: string; status: 'pending' | 'cancelled'; created_at: string }>();
+const own = (order_id: string, tenant: string | null) => {
+  const o = orders.get(order_id);
+  if (!o || o.tenant !== tenant) throw new ToolError('Order not found');
+  return o;
+};
 
 const price = (p: Product) => `${(p.price_cents / 100).toFixed(2)} ${p.currency}`;
 const find = (merchant_id: string, sku: string) => {
@@ -36,6 +42,13 @@ export default defineConfig({
   instructions: 'A small shop. Use search_products to find products, then get_product or create_order.',
   store: 'sqlite:./data/gangway.db',
   http: { port: 3000 },
+  // Browsing is open to anyone (seed 004); orders need a signed-in user. Clients sign in through
+  // OAuth (email sign-in, the address is the identity) or use an API key from /settings/tokens.
+  auth: {
+    scopes: { 'orders:read': 'See your orders', 'orders:write': 'Create and cancel orders' },
+    signIn: 'email', // demo only: refused unless bound to loopback
+    oauth: true,
+  },
   tools: [
     {
       name: 'search_products',
@@ -94,7 +107,7 @@ export default defineConfig({
         find(merchant_id, sku);
         ctx.progress(1, 2, 'reserving licence');
         const id = `ord_${randomUUID().slice(0, 8)}`;
-        orders.set(id, { id, sku, status: 'pending', created_at: new Date().toISOString() });
+        orders.set(id, { id, tenant: ctx.principal.tenant, sku, status: 'pending', created_at: new Date().toISOString() });
         ctx.progress(2, 2, 'done');
         return { order_id: id, status: 'pending' };
       },
@@ -105,9 +118,9 @@ export default defineConfig({
       description: 'Status of an order created with create_order.',
       input: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] },
       annotations: { readOnlyHint: true },
-      handler: ({ order_id }: { order_id: string }) => {
-        const o = orders.get(order_id);
-        if (!o) throw new ToolError('Order not found');
+      scopes: ['orders:read'],
+      handler: ({ order_id }: { order_id: string }, ctx) => {
+        const { tenant: _tenant, ...o } = own(order_id, ctx.principal.tenant);
         return o;
       },
     },
@@ -118,9 +131,8 @@ export default defineConfig({
       input: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] },
       destructive: true,
       scopes: ['orders:write'],
-      handler: ({ order_id }: { order_id: string }) => {
-        const o = orders.get(order_id);
-        if (!o) throw new ToolError('Order not found');
+      handler: ({ order_id }: { order_id: string }, ctx) => {
+        const o = own(order_id, ctx.principal.tenant);
         o.status = 'cancelled';
         return { order_id, status: o.status };
       },
@@ -143,6 +155,7 @@ export default defineConfig({
       name: 'product',
       title: 'One product',
       mimeType: 'application/json',
+      anonymous: true,
       complete: {
         merchant_id: (value) => [...new Set(PRODUCTS.map((p) => p.merchant_id))].filter((m) => m.startsWith(value)),
         sku: (value, { arguments: args }) =>
@@ -161,6 +174,7 @@ export default defineConfig({
       name: 'shop_buy',
       title: 'Help me buy',
       description: 'Help the user find and order a specific product',
+      anonymous: true,
       arguments: [
         {
           name: 'product_name',
@@ -176,6 +190,7 @@ export default defineConfig({
       name: 'shop_catalog',
       title: 'Browse the catalog',
       description: 'Present the catalog grouped by merchant',
+      anonymous: true,
       get: () => [
         { role: 'user', content: { type: 'resource', resource: { uri: 'shop://catalog', mimeType: 'application/json', text: JSON.stringify(PRODUCTS) } } },
         { role: 'user', content: { type: 'text', text: 'Present this catalog grouped by merchant, with prices.' } },

@@ -22,8 +22,6 @@ export type SignInHook = (
 export interface OAuthServerConfig {
   /** Issuer identifier (RFC 8414), exactly as published. Default: the origin of `http.publicUrl`. */
   issuer?: string;
-  /** `email` (built in, the address is the identity: for demos) or the product's own hook. */
-  signIn?: 'email' | SignInHook;
   /** Approve every requested scope without a consent page. Tests only: refused unless bound to loopback. */
   autoApprove?: boolean;
   /** Seconds. Defaults: access 3600, refresh 90 days, code 60 (at most 600). */
@@ -33,7 +31,16 @@ export interface OAuthServerConfig {
   /** RFC 7591 dynamic registration. Default on. */
   registration?: boolean | { perHourPerIp?: number; unusedExpiryDays?: number };
   /** Client ID Metadata Documents (https URLs as client ids). Default on. */
-  clientMetadataDocuments?: boolean | { timeoutMs?: number; maxBytes?: number; allowLoopback?: boolean };
+  clientMetadataDocuments?:
+    | boolean
+    | {
+        timeoutMs?: number;
+        maxBytes?: number;
+        /** Tests only: also fetch from loopback addresses and over http. */
+        allowLoopback?: boolean;
+        /** Extra trusted CA certificates (PEM) for fetching documents, e.g. a private PKI. */
+        ca?: string | string[];
+      };
 }
 
 export interface ExternalIssuerConfig {
@@ -50,6 +57,12 @@ export interface ExternalIssuerConfig {
 }
 
 export interface AuthConfig {
+  /**
+   * Who the browser user is, for the consent and API-token pages: the product's own hook, or
+   * `email` (built in, the address is the identity, unverified: for demos and development, so
+   * refused unless the server binds to loopback). Default `email` on loopback; required elsewhere.
+   */
+  signIn?: 'email' | SignInHook;
   /** Header carrying API keys (seed 003: `x-api-key`). Default `x-api-key`; false turns keys off. */
   apiKeyHeader?: string | false;
   /** Header carrying management tokens (seed 001). Default `x-management-token`; false: off. */
@@ -65,6 +78,8 @@ export interface AuthConfig {
 }
 
 export interface ResolvedAuth {
+  /** Null: no sign-in (no pages that need a user). */
+  signIn: 'email' | SignInHook | null;
   apiKeyHeader: string | null;
   managementTokenHeader: string | null;
   scopes: Record<string, string>;
@@ -75,13 +90,12 @@ export interface ResolvedAuth {
 
 export interface ResolvedOAuth {
   issuer: string | null;
-  signIn: 'email' | SignInHook;
   autoApprove: boolean;
   accessTokenTtlMs: number;
   refreshTokenTtlMs: number;
   codeTtlMs: number;
   registration: { perHourPerIp: number; unusedExpiryMs: number } | null;
-  clientMetadataDocuments: { timeoutMs: number; maxBytes: number; allowLoopback: boolean } | null;
+  clientMetadataDocuments: { timeoutMs: number; maxBytes: number; allowLoopback: boolean; ca: string[] } | null;
 }
 
 const HEADER = /^[a-z0-9-]{1,64}$/;
@@ -138,7 +152,6 @@ export function resolveAuth(
     const cimd = o.clientMetadataDocuments ?? true;
     oauth = {
       issuer,
-      signIn: o.signIn ?? 'email',
       autoApprove,
       accessTokenTtlMs: secs(o.accessTokenTtl, 3600, 86_400, 'accessTokenTtl'),
       refreshTokenTtlMs: secs(o.refreshTokenTtl, 90 * 86_400, 365 * 86_400, 'refreshTokenTtl'),
@@ -154,10 +167,13 @@ export function resolveAuth(
             timeoutMs: (cimd === true ? undefined : cimd.timeoutMs) ?? 5000,
             maxBytes: (cimd === true ? undefined : cimd.maxBytes) ?? 64 * 1024,
             allowLoopback: (cimd === true ? undefined : cimd.allowLoopback) ?? false,
+            ca: [(cimd === true ? undefined : cimd.ca) ?? []].flat(),
           }
         : null,
     };
-    if (typeof oauth.signIn !== 'function' && oauth.signIn !== 'email') fail('auth.oauth.signIn must be "email" or a function');
+    if (oauth.clientMetadataDocuments?.allowLoopback && !env.loopback) {
+      fail('auth.oauth.clientMetadataDocuments.allowLoopback is for tests: it is refused unless the server binds to loopback');
+    }
   }
   const external = auth.external ?? null;
   if (external) {
@@ -168,7 +184,16 @@ export function resolveAuth(
       fail('auth.external.issuer and jwksUri must be absolute URLs');
     }
   }
+  const signIn = auth.signIn ?? (env.loopback ? 'email' : null);
+  if (signIn !== null && typeof signIn !== 'function' && signIn !== 'email') fail('auth.signIn must be "email" or a function');
+  // The built-in email sign-in does not verify the address: on a public server anyone could
+  // claim anyone's tenant. It is for demos and development only.
+  if (signIn === 'email' && !env.loopback) fail('auth.signIn "email" does not verify addresses: it is refused unless the server binds to loopback; plug in your sign-in (auth.signIn)');
+  if (auth.oauth && !signIn && !(typeof auth.oauth === 'object' && auth.oauth.autoApprove)) {
+    fail('auth.oauth needs auth.signIn: the function that tells who the browser user is');
+  }
   return {
+    signIn,
     apiKeyHeader: header(auth.apiKeyHeader, 'x-api-key', 'apiKeyHeader'),
     managementTokenHeader: header(auth.managementTokenHeader, 'x-management-token', 'managementTokenHeader'),
     scopes,

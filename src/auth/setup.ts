@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { GangwayConfig, ResolvedHttp } from '../config.ts';
+import { oauthMaintenance } from '../oauth/maintenance.ts';
 import { checkAccess, hasAnonymousSurface } from '../policy/access.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Ephemeral, Store } from '../store/types.ts';
@@ -20,6 +21,8 @@ export interface AuthSetup {
   web: (request: Request, peer: PeerInfo) => Promise<Response | undefined>;
   authenticator: Authenticator;
   resolved: ResolvedAuth;
+  /** Starts the hourly clean-up (expired tokens, unused registrations); returns its stop. */
+  startMaintenance(): () => void;
 }
 
 /** Builds auth/ from the config: null when `auth` is not configured (everyone is anonymous). */
@@ -56,7 +59,7 @@ export function setupAuth(
   Object.assign(scopes, resolved.scopes);
 
   const browsers = new Browsers(() => stores().then((s) => s.ephemeral));
-  const signIn = resolved.oauth?.signIn ?? 'email';
+  const signIn = resolved.signIn;
   const ctx: WebContext = {
     serverName: config.title ?? config.name,
     auth: resolved,
@@ -70,6 +73,7 @@ export function setupAuth(
     scopes,
     async user(request, browser, returnTo) {
       if (typeof signIn === 'function') return signIn(request, returnTo);
+      if (signIn === null) throw new Error('no sign-in configured'); // routes needing a user are not served then
       return (await browsers.user(browser)) ?? { redirect: `${PATHS.signIn}?return_to=${encodeURIComponent(returnTo)}` };
     },
   };
@@ -84,5 +88,12 @@ export function setupAuth(
     return refusal('insufficient_scope', message, authenticator.challenge(input, 'insufficient_scope', message, refused.needed));
   };
 
-  return { authenticate: authenticator.authenticate, gate, web: webRoutes(ctx, http.path), authenticator, resolved };
+  const startMaintenance = () => {
+    if (!ctx.oauth) return () => {};
+    const run = () => oauthMaintenance(ctx).catch((err: unknown) => logger.warn({ err }, 'OAuth maintenance failed'));
+    const timer = setInterval(run, 3600_000);
+    timer.unref();
+    return () => clearInterval(timer);
+  };
+  return { authenticate: authenticator.authenticate, gate, web: webRoutes(ctx, http.path), authenticator, resolved, startMaintenance };
 }

@@ -38,10 +38,13 @@ export function webRoutes(ctx: WebContext, mcpPath: string): (request: Request, 
     machine.set(PATHS.revoke, revokeRoute);
     if (ctx.oauth.registration) machine.set(PATHS.register, registerRoute);
     pages.set(PATHS.authorize, authorizeRoute);
+  }
+  // Pages that need a browser user exist only with a way to sign in.
+  if (ctx.auth.signIn) {
+    if (ctx.auth.apiKeyHeader || ctx.auth.managementTokenHeader || ctx.oauth) pages.set(PATHS.tokens, tokensRoute);
     pages.set(PATHS.signIn, signInRoute);
     pages.set(PATHS.signOut, signOutRoute);
   }
-  if (ctx.oauth || ctx.auth.apiKeyHeader || ctx.auth.managementTokenHeader) pages.set(PATHS.tokens, tokensRoute);
 
   return async (request, peer) => {
     const path = new URL(request.url).pathname;

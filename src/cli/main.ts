@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { GangwayConfigError } from '../errors.ts';
 import { init } from './init.ts';
 import { serve } from './serve.ts';
+import { tokensCommand } from './tokens.ts';
 
 const HELP = `gangway: a production remote MCP server from code or an OpenAPI spec
 
@@ -12,6 +13,12 @@ Usage:
       GANGWAY_EPHEMERAL, GANGWAY_SECRET, GANGWAY_LOG_LEVEL.
   gangway init [DIR]
       Create a new project (gangway.config.ts) that serves out of the box.
+  gangway tokens create --tenant T [--kind api_key|management] [--name N] [--scopes a,b]
+                        [--subject S] [--expires-days N] [--json]
+  gangway tokens list [--tenant T] [--kind api_key|management] [--json]
+  gangway tokens revoke ID [--tenant T]
+      Mint, list and revoke API keys and management tokens in the project's store
+      (the secret is printed once). Also: --cwd DIR, --config FILE, --store SPEC.
   gangway help
 `;
 
@@ -38,6 +45,8 @@ export async function main(argv: string[]): Promise<number> {
         const { positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true });
         return init(positionals[0] ?? '.');
       }
+      case 'tokens':
+        return await tokensCommand(rest, {});
       case undefined:
       case 'help':
       case '--help':

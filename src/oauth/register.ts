@@ -1,4 +1,78 @@
-import type { WebHandler } from '../auth/web-context.ts';
+import { newSecret, randomId } from '../auth/secrets.ts';
+import type { PeerInfo, WebContext, WebHandler } from '../auth/web-context.ts';
+import { json } from '../auth/web-routes.ts';
+import { validateClientMetadata } from './client-metadata.ts';
+import { answerOAuth, OAuthError } from './oauth-error.ts';
 
-// Placeholder until built.
-export const registerRoute: WebHandler = async () => new Response('not built yet', { status: 501 });
+const MAX_BODY = 16 * 1024;
+const HOUR_MS = 3600_000;
+
+/**
+ * POST /oauth/register: RFC 7591 dynamic client registration (SECURITY 16). Redirect URIs are
+ * https or loopback http, nothing else; a confidential client gets a `gws_` secret shown once
+ * and stored as a hash (SECURITY 32); registrations are rate-limited per peer address
+ * (`X-Forwarded-For` is never read, SECURITY 40) and expire unused (maintenance.ts).
+ */
+export const registerRoute: WebHandler = (request, ctx, peer) =>
+  answerOAuth(async () => {
+    if (request.method !== 'POST') throw new OAuthError('invalid_request', 'use POST', 405);
+    const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/json') throw new OAuthError('invalid_client_metadata', 'the body must be application/json');
+    const limited = await rateLimited(ctx, peer);
+    if (limited) return limited;
+    const body = await readJson(request);
+    const meta = validateClientMetadata(body);
+
+    const clientId = randomId(18);
+    const secret = meta.authMethod === 'none' ? null : newSecret('client_secret');
+    const { store } = await ctx.stores();
+    const record = await store.oauthClients.register({
+      clientId,
+      secretHash: secret?.hash ?? null,
+      tokenEndpointAuthMethod: meta.authMethod,
+      redirectUris: meta.redirectUris,
+      name: meta.name,
+      metadata: meta.metadata,
+    });
+    ctx.logger.info({ client: clientId, ip: peer.ip }, 'oauth client registered');
+    // RFC 7591 3.2.1: the registered metadata, the id, and the secret once.
+    return json(
+      201,
+      {
+        client_id: clientId,
+        client_id_issued_at: Math.floor(record.createdAt / 1000),
+        ...(secret ? { client_secret: secret.secret, client_secret_expires_at: 0 } : {}),
+        ...meta.metadata,
+      },
+      { pragma: 'no-cache' },
+    );
+  });
+
+/** SECURITY 40: registration has its own limit, per peer address, across processes (Ephemeral). */
+async function rateLimited(ctx: WebContext, peer: PeerInfo): Promise<Response | null> {
+  const limit = ctx.oauth!.registration!.perHourPerIp;
+  const { ephemeral } = await ctx.stores();
+  const { value, ttlMs } = await ephemeral.increment(`oauth:register:${peer.ip}`, 1, HOUR_MS);
+  if (value <= limit) return null;
+  const retry = String(Math.max(1, Math.ceil(ttlMs / 1000)));
+  return json(
+    429,
+    { error: 'invalid_request', error_description: `too many registrations from this address; retry in ${retry} s` },
+    { 'retry-after': retry },
+  );
+}
+
+async function readJson(request: Request): Promise<unknown> {
+  let text: string;
+  try {
+    text = await request.text();
+  } catch {
+    throw new OAuthError('invalid_client_metadata', 'the body could not be read');
+  }
+  if (Buffer.byteLength(text) > MAX_BODY) throw new OAuthError('invalid_client_metadata', `the body must be at most ${MAX_BODY} bytes`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new OAuthError('invalid_client_metadata', 'the body is not valid JSON');
+  }
+}
