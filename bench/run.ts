@@ -7,6 +7,7 @@
 // after, and stop the targets by PID. Prints a Markdown report to stdout (progress goes to
 // stderr) and writes bench/results/latest.{md,json}.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus } from 'node:os';
@@ -39,8 +40,13 @@ interface TargetDef {
   scenarios?: ScenarioId[];
   /** Not run unless named in BENCH_TARGETS. */
   optional?: boolean;
+  /** Sent with every request of this row (a credential). */
+  headers?: Record<string, string>;
   note?: string;
 }
+
+/** A fresh API key per run for the `gangway-apikey` row (the target stores only its hash). */
+const BENCH_API_KEY = `gwk_${randomBytes(32).toString('base64url')}`;
 
 const SDK_ZOD_NOTE =
   process.env.BENCH_SDK_ZOD === 'per-request' ? 'zod shapes built per request' : 'zod shapes built once';
@@ -67,6 +73,15 @@ const TARGETS: TargetDef[] = [
     note: 'http.stateless',
   },
   { name: 'gangway-2026', file: 'targets/gangway.ts', style: '2026-07-28' },
+  {
+    name: 'gangway-apikey',
+    file: 'targets/gangway.ts',
+    style: '2025-06-18',
+    env: { BENCH_GANGWAY_STATELESS: '1', BENCH_API_KEY },
+    headers: { 'x-api-key': BENCH_API_KEY },
+    scenarios: ['call'],
+    note: 'http.stateless, auth on, every call with an API key (cached verdict)',
+  },
   {
     name: 'gangway-session',
     file: 'targets/gangway.ts',
@@ -292,7 +307,7 @@ async function runScenario(scenario: ScenarioId): Promise<Row[]> {
         fail(slot, 'failed', prepared.reason);
         continue;
       }
-      slot.headers = prepared.headers;
+      slot.headers = { ...prepared.headers, ...slot.def.headers };
       const p = await probe(slot.proc!.port, scenario, slot.def.style, slot.headers);
       if (!p.ok) {
         fail(slot, 'failed', `correctness probe: ${p.detail}`);

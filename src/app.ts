@@ -7,6 +7,7 @@ import { type GangwayConfig, resolveHttp, type ResolvedHttp } from './config.ts'
 import { errorReference, GangwayConfigError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { Engine } from './protocol/engine.ts';
+import { setupOpenApi } from './openapi/setup.ts';
 import { RequestStateCodec } from './protocol/input-required.ts';
 import { SessionTable } from './protocol/session.ts';
 import { Registry } from './registry/registry.ts';
@@ -43,7 +44,13 @@ export function createGangway(config: GangwayConfig): Gangway {
   const http: ResolvedHttp = resolveHttp(config);
   const logger =
     config.logger && 'info' in config.logger ? (config.logger as Logger) : createLogger(config.logger as { level?: string });
-  const registry = new Registry({ ...config, pageSize: config.lists?.pageSize });
+  const openapi = config.openapi ? setupOpenApi(config.openapi, logger) : null;
+  const registry = new Registry({
+    ...config,
+    tools: [...(config.tools ?? []), ...(openapi?.tools ?? [])],
+    resourceTemplates: [...(config.resourceTemplates ?? []), ...(openapi?.resourceTemplates ?? [])],
+    pageSize: config.lists?.pageSize,
+  });
   // Store specs are checked now; the adapters open on first use (listen, /readyz).
   if (typeof config.store === 'string') parseSpec(config.store, 'store');
   if (typeof config.ephemeral === 'string') parseSpec(config.ephemeral, 'ephemeral');
@@ -221,6 +228,7 @@ export function createGangway(config: GangwayConfig): Gangway {
       }
       sessions.close();
       listening?.closeAllConnections();
+      await openapi?.close();
       if (opened) {
         const { store, ephemeral } = await opened;
         await Promise.all([store.close(), ephemeral.close()]);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AuthConfig } from './auth/config.ts';
+import type { OpenApiConfig } from './openapi/setup.ts';
 import { GangwayConfigError } from './errors.ts';
 import type { SessionOptions } from './protocol/session.ts';
 import type { RegistryInput } from './registry/registry.ts';
@@ -57,6 +58,8 @@ export interface GangwayConfig extends Omit<RegistryInput, 'pageSize'> {
    * external issuer's JWTs. Without it (and without `authenticate`) everyone is anonymous.
    */
   auth?: AuthConfig;
+  /** Serve a REST API described by OpenAPI as tools (each operation proxied to `upstream`). */
+  openapi?: OpenApiConfig;
   /** Replaces `auth` with the product's own resolver (advanced: it must verify credentials itself). */
   authenticate?: Authenticate;
 }

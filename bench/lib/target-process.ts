@@ -127,7 +127,7 @@ const built = new Map<string, string>();
  * the process (tsx adds ~35 MB of RSS and a `__name` call per closure created), and every
  * target pays the same. One esbuild bundle per target; packages stay external.
  */
-async function compile(file: string): Promise<string> {
+export async function compile(file: string): Promise<string> {
   const cached = built.get(file);
   if (cached) return cached;
   const { build } = await import('esbuild');

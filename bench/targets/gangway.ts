@@ -10,6 +10,7 @@
 // config shape changes, tsc flags this file (the types come from src/). The module is still
 // loaded dynamically, so a missing or broken src/ makes this target print BENCH_SKIP with the
 // reason instead of failing the whole run.
+import { createHash } from 'node:crypto';
 import type { GangwayConfig, ToolDefinition } from '../../src/index.ts';
 import { benchTools } from '../fixtures/tools500.ts';
 import { BENCH_HOST, benchPort, reportReady, reportSkip } from '../lib/target-child.ts';
@@ -43,6 +44,8 @@ const config: GangwayConfig = {
   store: 'memory',
   ephemeral: 'memory',
   http: { path: '/mcp', stateless: process.env.BENCH_GANGWAY_STATELESS === '1' },
+  // BENCH_API_KEY -> auth on: every request resolves its key (a cached verdict after the first).
+  ...(process.env.BENCH_API_KEY ? { auth: { oauth: false } } : {}),
 };
 
 let app: ReturnType<GangwayModule['createGangway']>;
@@ -50,6 +53,12 @@ try {
   app = lib.createGangway(config);
 } catch (err) {
   reportSkip(`createGangway rejected the bench config: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+if (process.env.BENCH_API_KEY) {
+  const { store } = await app.stores();
+  const keyHash = createHash('sha256').update(process.env.BENCH_API_KEY).digest('base64url');
+  await store.apiKeys.create({ kind: 'api_key', keyHash, tenant: 'bench', subject: 'bench', scopes: [] });
 }
 
 const port = benchPort();

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { GangwayConfigError } from '../errors.ts';
+import { IMPORT_HELP, importCommand } from './import.ts';
 import { init } from './init.ts';
 import { serve } from './serve.ts';
 import { tokensCommand } from './tokens.ts';
@@ -13,7 +14,7 @@ Usage:
       GANGWAY_EPHEMERAL, GANGWAY_SECRET, GANGWAY_LOG_LEVEL.
   gangway init [DIR]
       Create a new project (gangway.config.ts) that serves out of the box.
-  gangway tokens create --tenant T [--kind api_key|management] [--name N] [--scopes a,b]
+${IMPORT_HELP}  gangway tokens create --tenant T [--kind api_key|management] [--name N] [--scopes a,b]
                         [--subject S] [--expires-days N] [--json]
   gangway tokens list [--tenant T] [--kind api_key|management] [--json]
   gangway tokens revoke ID [--tenant T]
@@ -45,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
         const { positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true });
         return init(positionals[0] ?? '.');
       }
+      case 'import':
+        return await importCommand(rest);
       case 'tokens':
         return await tokensCommand(rest, {});
       case undefined:

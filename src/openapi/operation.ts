@@ -108,6 +108,11 @@ export interface Manifest {
   listTokens: number;
   /** Encoding used for the token counts (gpt-tokenizer). */
   tokenizer?: 'o200k_base';
+  /**
+   * The tools mode chosen at import (`gangway import --mode`); the server's config wins.
+   * Same shape as ToolsOptions in tools.ts.
+   */
+  tools?: { mode: 'auto' | 'all' | 'toolsets' | 'meta' | 'curated'; tokenBudget?: number; toolsets?: string[]; tools?: string[]; meta?: boolean };
   /** Operations left out (x-mcp `hidden`, or unusable with `skipInvalid`), with why. */
   skipped?: Array<{ operation: string; reason: string }>;
 }

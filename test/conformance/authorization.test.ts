@@ -68,10 +68,12 @@ it('passes the authorization-server scenarios of the conformance suite', { timeo
   let followed = 0;
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     stdout += d;
-    for (const m of d.matchAll(/^(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)$/gm)) {
+    // The "browser": once the suite's callback server listens (it says so after printing the
+    // URL), open the authorization URL, which redirects to that callback; follow it.
+    const url = /^(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)$/m.exec(stdout)?.[1];
+    if (url && followed === 0 && stdout.includes('Callback server started')) {
       followed++;
-      // The "browser": the authorization endpoint redirects to the suite's callback; follow it.
-      fetch(m[1]!).catch(() => {});
+      fetch(url).catch((err: unknown) => (stdout += `\n[test] following the URL failed: ${String(err)}`));
     }
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -24,6 +24,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/** `gangway serve --cwd examples/conformance --port 0`; resolves with the URL it prints. */
 export interface Fixture {
   readonly url: string;
   readonly child: ChildProcess;
@@ -32,21 +33,16 @@ export interface Fixture {
   stop(): Promise<void>;
 }
 
-/** `gangway serve --cwd examples/conformance --port 0`; resolves with the URL it prints. */
 export function startFixture(timeoutMs = 20_000): Promise<Fixture> {
+  return startServe(join(ROOT, 'examples/conformance'), [], {}, timeoutMs);
+}
+
+/** `gangway serve --cwd DIR --port 0 ...ARGS` with extra environment; resolves with the URL it prints. */
+export function startServe(dir: string, args: string[], env: Record<string, string>, timeoutMs = 20_000): Promise<Fixture> {
   const child = spawn(
     process.execPath,
-    [
-      join(ROOT, 'bin/gangway.js'),
-      'serve',
-      '--cwd',
-      join(ROOT, 'examples/conformance'),
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-    ],
-    { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    [join(ROOT, 'bin/gangway.js'), 'serve', '--cwd', dir, '--port', '0', '--host', '127.0.0.1', ...args],
+    { cwd: ROOT, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   let err = '';
