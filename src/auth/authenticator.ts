@@ -20,6 +20,8 @@ interface Cached {
 }
 
 const CACHE_MAX = 10_000;
+/** The principal kind each way of sending a credential may yield. */
+const VIA = { bearer: 'oauth', api_key: 'api-key', management: 'management-token' } as const;
 const OURS = /^gw[akm]_[\w-]{43}$/;
 
 /**
@@ -91,8 +93,7 @@ export class Authenticator {
   };
 
   private accept(input: HttpInput, c: Cached, kind: 'bearer' | 'api_key' | 'management'): Principal | HttpReply {
-    const wanted = kind === 'bearer' ? ['oauth'] : kind === 'api_key' ? ['api-key'] : ['management-token'];
-    if (!wanted.includes(c.principal.via)) return this.refuse(input, 'invalid_token', 'unknown credential');
+    if (c.principal.via !== VIA[kind]) return this.refuse(input, 'invalid_token', 'unknown credential');
     // RFC 8707 / SECURITY 10: only tokens issued for this resource.
     if (c.resource !== null && c.resource !== this.o.urls.resource(input.header('host'))) {
       return this.refuse(input, 'invalid_token', 'the token was issued for another resource');

@@ -1,6 +1,9 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
+import { lazyModule } from '../lazy-module.ts';
 import type { ExternalIssuerConfig } from './config.ts';
 import type { Principal } from './principal.ts';
+
+const jose = lazyModule<typeof import('jose')>('jose');
 
 export type JwtResult = { principal: Principal; expiresAt: number } | { error: string };
 
@@ -10,16 +13,16 @@ export type JwtResult = { principal: Principal; expiresAt: number } | { error: s
  * `iss`, `aud` (this resource, RFC 8707), `exp`, `sub`, `scope`, `client_id`.
  */
 export class JwtVerifier {
-  private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  private jwks: ReturnType<typeof import('jose').createRemoteJWKSet> | undefined;
   private jwksUri: Promise<URL> | undefined;
 
   constructor(private readonly c: ExternalIssuerConfig) {}
 
-  private keys(): Promise<ReturnType<typeof createRemoteJWKSet>> {
+  private keys(): Promise<ReturnType<typeof import('jose').createRemoteJWKSet>> {
     if (this.jwks) return Promise.resolve(this.jwks);
     this.jwksUri ??= this.c.jwksUri ? Promise.resolve(new URL(this.c.jwksUri)) : discover(this.c.issuer);
     return this.jwksUri.then(
-      (uri) => (this.jwks ??= createRemoteJWKSet(uri, { timeoutDuration: 5000, cooldownDuration: 30_000 })),
+      (uri) => (this.jwks ??= jose().createRemoteJWKSet(uri, { timeoutDuration: 5000, cooldownDuration: 30_000 })),
       (err: unknown) => {
         this.jwksUri = undefined; // try again on the next request
         throw err;
@@ -30,7 +33,7 @@ export class JwtVerifier {
   async verify(token: string, resource: string): Promise<JwtResult> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, await this.keys(), {
+      ({ payload } = await jose().jwtVerify(token, await this.keys(), {
         issuer: this.c.issuer,
         audience: this.c.audience ?? resource,
         algorithms: this.c.algorithms ?? ['RS256', 'ES256', 'EdDSA', 'PS256'],
@@ -38,6 +41,7 @@ export class JwtVerifier {
         clockTolerance: 5,
       }));
     } catch (err) {
+      const { errors } = jose();
       if (err instanceof errors.JWTExpired) return { error: 'the token is expired' };
       if (err instanceof errors.JWTClaimValidationFailed) return { error: `the token's ${err.claim} claim is not accepted` };
       if (err instanceof errors.JOSEError) return { error: 'the token signature or format is not valid' };

@@ -2,10 +2,13 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { Agent, type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { lazyModule } from '../lazy-module.ts';
 import { addressAllowed, classifyAddress } from './ip-address.ts';
 import { type ClientMetadata, validateClientMetadata } from './client-metadata.ts';
 import { OAuthError } from './oauth-error.ts';
+
+const undici = lazyModule<typeof import('undici')>('undici');
 
 /**
  * Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document; MCP 2025-11-25
@@ -109,7 +112,7 @@ function cacheTtl(cacheControl: string | undefined): number {
 async function download(url: URL, o: DocumentOptions, signal: AbortSignal): Promise<{ text: string; ttlMs: number }> {
   const addresses = await checkedAddresses(url.hostname, o, url.protocol === 'http:');
   signal.throwIfAborted();
-  const agent = new Agent({
+  const agent = new (undici().Agent)({
     connect: {
       lookup: pinnedLookup(addresses[0]!),
       timeout: o.timeoutMs,
@@ -124,7 +127,7 @@ async function download(url: URL, o: DocumentOptions, signal: AbortSignal): Prom
   // Abandoning a body must not surface later as an unhandled 'error' (undici reports the abort).
   const abandon = () => res?.body.on('error', () => {}).destroy();
   try {
-    res = await request(url, {
+    res = await undici().request(url, {
       method: 'GET',
       dispatcher: agent,
       signal,

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { parse as parseYaml } from 'yaml';
+import { lazyModule } from '../lazy-module.ts';
+
+const yaml = lazyModule<typeof import('yaml')>('yaml');
 import { OpenApiImportError } from './errors.ts';
 
 /** Which dialect a document speaks; decides how parameters and schemas are translated. */
@@ -47,7 +49,7 @@ function parseText(text: string): unknown {
   }
   try {
     // maxAliasCount bounds "billion laughs" alias expansion.
-    return parseYaml(text, { maxAliasCount: 1000, prettyErrors: false });
+    return yaml().parse(text, { maxAliasCount: 1000, prettyErrors: false });
   } catch (err) {
     throw new OpenApiImportError('GW_OPENAPI_PARSE', `not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`);
   }

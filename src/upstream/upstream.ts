@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { lazyModule } from '../lazy-module.ts';
 import type { Principal } from '../auth/principal.ts';
 import { GangwayConfigError, ToolError } from '../errors.ts';
 import type { OperationPlan } from '../openapi/operation.ts';
@@ -8,6 +8,8 @@ import { mapResponse, type UpstreamResponse } from './map-response.ts';
 import { networkFailure } from './network-failure.ts';
 import { readCapped } from './read-capped.ts';
 import { checkHeaderValue } from './serialize-parameter.ts';
+
+const undici = lazyModule<typeof import('undici')>('undici');
 
 export interface UpstreamOptions {
   /** The API's base URL, fixed by config: arguments only ever fill in the path below it. */
@@ -53,7 +55,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   const forward = options.forwardHeaders ? new Set(options.forwardHeaders.map((h) => h.toLowerCase())) : undefined;
   const allowHeader = forward ? (name: string) => forward.has(name) : undefined;
   const userAgent = options.userAgent ?? 'gangway';
-  const pool = new Pool(base.origin, {
+  const pool = new (undici().Pool)(base.origin, {
     connections: positive('connections', options.connections, 16),
     connectTimeout: positive('connectTimeoutMs', options.connectTimeoutMs, 10_000),
     headersTimeout: timeoutMs,
