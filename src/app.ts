@@ -23,8 +23,11 @@ import { toWebRequest, writeWebResponse } from './transport/node-request.ts';
 import { type HttpReply, httpError, jsonReply } from './transport/replies.ts';
 
 export interface Gangway {
-  /** Web-standard face: works with any fetch-style server (Hono, Bun, Deno, workers). */
-  fetch(request: Request): Promise<Response>;
+  /**
+   * Web-standard face: works with any fetch-style server (Hono, Bun, Deno, workers). Pass the
+   * peer's address when the host knows it: per-address limits (client registration) use it.
+   */
+  fetch(request: Request, peer?: { ip?: string }): Promise<Response>;
   /** node:http face (also Express / Fastify raw handlers). */
   node(req: IncomingMessage, res: ServerResponse): void;
   /** Starts a node:http server; resolves once it listens. */
@@ -161,7 +164,7 @@ export function createGangway(config: GangwayConfig): Gangway {
       }
       webNode(req, res);
     },
-    async fetch(request) {
+    async fetch(request, peer) {
       inflight++;
       try {
         const path = new URL(request.url).pathname;
@@ -170,7 +173,7 @@ export function createGangway(config: GangwayConfig): Gangway {
         const h = await health(path);
         if (h) return toResponse(h);
         if (auth && endpoint.hostOk(request.headers.get('host') ?? new URL(request.url).host)) {
-          const r = await auth.web(request, { ip: 'unknown' });
+          const r = await auth.web(request, { ip: peer?.ip ?? 'unknown' });
           if (r) return r;
         }
         return toResponse(notFound());

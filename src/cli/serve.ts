@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { createGangway } from '../app.ts';
 import { createLogger } from '../logger.ts';
+import type { GangwayConfig } from '../config.ts';
 import { SUPPORTED_VERSIONS } from '../protocol/eras.ts';
+import { isLoopbackHost } from '../transport/guard.ts';
 import { applyOverrides, loadConfig } from './load-config.ts';
 
 export interface ServeFlags {
@@ -35,6 +37,7 @@ export async function serve(flags: ServeFlags, out: NodeJS.WritableStream = proc
       `  serving        ${r.toolList.length} tools, ${r.resourceList.length} resources, ${r.templates.length} resource templates, ${r.promptList.length} prompts`,
       `  protocol       ${SUPPORTED_VERSIONS.join(', ')}${config.http?.stateless ? ' (2025 eras stateless)' : ''}`,
       `  store          ${store}`,
+      ...authLines(config, new URL(url).origin),
       '',
       `  Connect:  claude mcp add --transport http ${slug(config.name)} ${url}`,
       `            npx @modelcontextprotocol/inspector  (Streamable HTTP, URL ${url})`,
@@ -58,6 +61,23 @@ export async function serve(flags: ServeFlags, out: NodeJS.WritableStream = proc
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   return new Promise<number>(() => {}); // runs until a signal
+}
+
+/** What the banner says about who may call (nothing without `auth`: everyone is anonymous). */
+function authLines(config: GangwayConfig, origin: string): string[] {
+  const a = config.auth;
+  if (config.authenticate) return ['  auth           custom authenticate()'];
+  if (!a) return ['  auth           none: every caller is anonymous'];
+  const ways: string[] = [];
+  if (a.oauth) ways.push('OAuth 2.1 (built-in authorization server)');
+  if (a.external) ways.push(`JWTs from ${a.external.issuer}`);
+  if (a.apiKeyHeader !== false) ways.push(`API keys (${a.apiKeyHeader ?? 'x-api-key'})`);
+  if (a.managementTokenHeader !== false) ways.push(`management tokens (${a.managementTokenHeader ?? 'x-management-token'})`);
+  const lines = [`  auth           ${ways.join(', ')}`];
+  // The page needs a sign-in: the configured one, or the built-in email sign-in on loopback.
+  const signIn = a.signIn ?? (isLoopbackHost(new URL(origin).hostname) ? 'email' : undefined);
+  if (signIn && (a.apiKeyHeader !== false || a.managementTokenHeader !== false || a.oauth)) lines.push(`  API tokens     ${origin}/settings/tokens  (or gangway tokens create)`);
+  return lines;
 }
 
 const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'gangway';

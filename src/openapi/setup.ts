@@ -48,6 +48,7 @@ export function setupOpenApi(c: OpenApiConfig, logger: Logger): OpenApiSetup {
     }
     manifest = importSpec(bytes, { ...(c.overrides ? { overrides: c.overrides } : {}) });
   }
+  if (c.upstream.forwardHeaders) manifest = withoutDroppedHeaders(manifest, c.upstream.forwardHeaders);
   const upstream = createUpstream({
     onError: (err, plan) => logger.warn({ err, tool: plan.tool }, 'upstream request failed'),
     ...c.upstream,
@@ -66,4 +67,26 @@ export function setupOpenApi(c: OpenApiConfig, logger: Logger): OpenApiSetup {
     resourceTemplates: c.resources === false ? [] : openapiResources(manifest, upstream.call),
     close: () => upstream.close(),
   };
+}
+
+/**
+ * Header parameters the upstream would drop (not in `forwardHeaders`) are taken out of the tools
+ * too: an argument that does nothing only misleads the model.
+ */
+function withoutDroppedHeaders(manifest: Manifest, forward: readonly string[]): Manifest {
+  const allowed = new Set(forward.map((h) => h.toLowerCase()));
+  const operations = manifest.operations.map((plan) => {
+    const dropped = plan.parameters.filter((p) => p.in === 'header' && !allowed.has(p.name.toLowerCase()));
+    if (dropped.length === 0) return plan;
+    const gone = new Set(dropped.map((p) => p.argument));
+    const schema = plan.inputSchema as { properties?: Record<string, unknown>; required?: string[] };
+    const properties = Object.fromEntries(Object.entries(schema.properties ?? {}).filter(([k]) => !gone.has(k)));
+    const required = (schema.required ?? []).filter((k) => !gone.has(k));
+    return {
+      ...plan,
+      parameters: plan.parameters.filter((p) => !gone.has(p.argument)),
+      inputSchema: { ...plan.inputSchema, properties, ...(schema.required ? { required } : {}) },
+    };
+  });
+  return { ...manifest, operations };
 }

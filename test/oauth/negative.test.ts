@@ -512,6 +512,19 @@ describe('negative: dynamic client registration (RFC 7591)', () => {
     assert.equal(await store.oauthClients.deleteUnused(Date.now() + 1000), 2);
     await a.close();
   });
+
+  it('45 the limit is per peer address as the host passes it to app.fetch(request, { ip })', async () => {
+    const a = oauthApp({ registration: { perHourPerIp: 1 } });
+    const from = (ip: string) =>
+      a.fetch(
+        new Request('http://localhost/oauth/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [REDIRECT] }) }),
+        { ip },
+      );
+    assert.equal((await from('192.0.2.1')).status, 201);
+    assert.equal((await from('192.0.2.1')).status, 429);
+    assert.equal((await from('192.0.2.2')).status, 201, 'another address has its own budget');
+    await a.close();
+  });
 });
 
 describe('negative: Client ID Metadata Documents (SSRF)', () => {

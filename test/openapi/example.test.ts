@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -114,6 +114,46 @@ describe('gangway import and a server started from the manifest', () => {
     });
     assert.deepEqual(app.registry.toolList.map((t) => t.name), ['listTodos', 'createTodo', 'getTodo', 'updateTodo', 'deleteTodo']);
     await app.close();
+  });
+
+  it('leaves out header parameters that upstream.forwardHeaders would drop', () => {
+    const spec = join(dir, 'headers.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        openapi: '3.0.3',
+        info: { title: 'h', version: '1' },
+        paths: {
+          '/ping': {
+            get: {
+              operationId: 'ping',
+              parameters: [
+                { name: 'X-Trace', in: 'header', required: true, schema: { type: 'string' } },
+                { name: 'X-Request-Id', in: 'header', schema: { type: 'string' } },
+              ],
+              responses: { 200: { description: 'ok' } },
+            },
+          },
+        },
+      }),
+    );
+    const props = (forwardHeaders?: string[]) => {
+      const app = createGangway({
+        name: 'h',
+        version: '1',
+        store: 'memory',
+        logger: { level: 'silent' },
+        openapi: { spec, upstream: { baseUrl: apiUrl, ...(forwardHeaders ? { forwardHeaders } : {}) } },
+      });
+      const schema = app.registry.tools.get('ping')!.inputSchema as { properties: object; required?: string[] };
+      void app.close();
+      return { names: Object.keys(schema.properties).map((k) => k.toLowerCase()), required: schema.required ?? [] };
+    };
+    assert.equal(props().names.length, 2);
+    const narrowed = props(['x-request-id']);
+    assert.equal(narrowed.names.length, 1);
+    assert.match(narrowed.names[0]!, /request/);
+    assert.deepEqual(narrowed.required, []);
   });
 
   it('refuses a config with neither or both of manifest and spec, or no upstream', () => {
