@@ -43,8 +43,10 @@ export function metaTools(manifest: Manifest, catalog: readonly OperationPlan[],
           : `${plan.tool} is destructive: call it with invoke_destructive_operation.`,
       );
     }
-    // The meta tool carries no scopes of its own: each operation's are checked here, per call.
-    const missing = plan.scopes.filter((s) => !ctx.principal.scopes.includes(s));
+    // The meta tool carries no scopes of its own: each operation's are checked here, per call,
+    // by the same rule as the gate (policy/access.ts): an anonymous caller only gets this far
+    // when the server has no `auth`, and then scopes are not enforced anywhere.
+    const missing = ctx.principal.via === 'anonymous' ? [] : plan.scopes.filter((s) => !ctx.principal.scopes.includes(s));
     if (missing.length) throw new ToolError(`insufficient_scope: ${plan.tool} needs ${missing.join(' ')}`);
     const input = args.arguments ?? {};
     let validate = validators.get(plan.tool);

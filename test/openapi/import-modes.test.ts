@@ -40,7 +40,8 @@ function recorder() {
   return { calls, call };
 }
 
-const ctx = (scopes: string[] = []): HandlerContext => ({ principal: { ...ANONYMOUS, scopes } as Principal }) as unknown as HandlerContext;
+/** A verified caller (an API key) with these scopes. */
+const ctx = (scopes: string[] = []): HandlerContext => ({ principal: { ...ANONYMOUS, subject: 'u', via: 'api-key', scopes } as Principal }) as unknown as HandlerContext;
 const tool = (tools: ToolDefinition[], name: string) => {
   const t = tools.find((x) => x.name === name);
   assert.ok(t, `no tool ${name} in ${tools.map((x) => x.name).join(', ')}`);
@@ -159,6 +160,13 @@ describe('openapiTools: meta tools', () => {
     await assert.rejects(async () => run(destroy, { name: 'deletePet', arguments: { petId: 1 } }), /insufficient_scope: deletePet needs pets:write/);
     assert.equal(calls.length, 0);
     await run(destroy, { name: 'deletePet', arguments: { petId: 1 } }, ['pets:write']);
+    assert.deepEqual(calls, [{ tool: 'deletePet', args: { petId: 1 } }]);
+  });
+
+  it('enforces no scopes for an anonymous caller, which only happens on a server without auth (as the gate)', async () => {
+    const { calls, call } = recorder();
+    const destroy = tool(openapiTools(manifest, { mode: 'meta' }, call), 'invoke_destructive_operation');
+    await destroy.handler({ name: 'deletePet', arguments: { petId: 1 } }, { principal: ANONYMOUS } as unknown as HandlerContext);
     assert.deepEqual(calls, [{ tool: 'deletePet', args: { petId: 1 } }]);
   });
 
