@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Client as Client2, StreamableHTTPClientTransport as Transport2 } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { todoApi } from '../../examples/openapi/todo-api.ts';
@@ -82,6 +83,17 @@ describe('examples/openapi through gangway serve', () => {
     assert.equal(gone.isError, true);
     assert.match(text(gone), /404/);
     assert.match(text(gone), /Todo not found/);
+    await client.close();
+  });
+
+  it('serves the same tools to a 2026-07-28 client (client 2.x)', async () => {
+    const client = new Client2({ name: 'example-2026', version: '1' }, { versionNegotiation: { mode: 'auto' } });
+    await client.connect(new Transport2(new URL(server.url), { requestInit: { headers: { 'x-api-key': mint('initech', 'todos:read,todos:write') } } }));
+    assert.equal(client.getNegotiatedProtocolVersion(), '2026-07-28');
+    const created = await client.callTool({ name: 'createTodo', arguments: { title: 'from 2026' } });
+    assert.equal((created.structuredContent as { title: string }).title, 'from 2026');
+    const listed = await client.callTool({ name: 'listTodos', arguments: {} });
+    assert.equal((listed.structuredContent as { total: number }).total, 1);
     await client.close();
   });
 
