@@ -14,6 +14,10 @@ export default {
   instructions: 'Tools for ${name}. Call list_items before get_item.',
   store: 'sqlite:./data/gangway.db',
   http: { port: 3000 },
+  // Who may call. Without \`auth\` everyone is anonymous. Uncomment for API keys (minted at
+  // /settings/tokens or with \`gangway tokens create\`) and the built-in OAuth server; mark
+  // public tools \`anonymous: true\` and give the others \`scopes\`.
+  // auth: { scopes: { 'items:read': 'Read your items' }, oauth: true },
   tools: [
     {
       name: 'list_items',
