@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ANONYMOUS } from './auth/principal.ts';
-import { setupAuth } from './auth/setup.ts';
+import { plainChallenge, scopeGate, setupAuth } from './auth/setup.ts';
 import { type GangwayConfig, resolveHttp, type ResolvedHttp } from './config.ts';
 import { errorReference, GangwayConfigError } from './errors.ts';
 import { createLogger } from './logger.ts';
@@ -19,7 +19,10 @@ import { serveFetch, toResponse } from './transport/fetch-adapter.ts';
 import { isLoopbackHost } from './transport/guard.ts';
 import { ListenHub } from './transport/listen.ts';
 import { cancelIfUnfinished, serveNode, writeReply } from './transport/node-adapter.ts';
-import { toWebRequest, writeWebResponse } from './transport/node-request.ts';
+import { capWebRequest, toWebRequest, writeWebResponse } from './transport/node-request.ts';
+
+/** Largest body the OAuth endpoints and pages read (forms and registration JSON are small). */
+const WEB_BODY_MAX = 64 * 1024;
 import { type HttpReply, httpError, jsonReply } from './transport/replies.ts';
 
 export interface Gangway {
@@ -95,7 +98,8 @@ export function createGangway(config: GangwayConfig): Gangway {
     sessions,
     hub,
     authenticate: config.authenticate ?? auth?.authenticate ?? (() => ANONYMOUS),
-    ...(auth ? { gate: auth.gate } : {}),
+    // Scopes and anonymous access are checked whenever callers are identified at all.
+    ...(auth ? { gate: auth.gate } : config.authenticate ? { gate: scopeGate(registry, plainChallenge) } : {}),
     timeoutMs: http.requestTimeoutMs,
     logger,
     now: Date.now,
@@ -134,7 +138,7 @@ export function createGangway(config: GangwayConfig): Gangway {
   async function webNode(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       if (!endpoint.hostOk(req.headers.host)) return writeReply(res, httpError(403, 'Forbidden: Host not allowed'), true);
-      const request = await toWebRequest(req, 64 * 1024);
+      const request = await toWebRequest(req, WEB_BODY_MAX);
       if (request === 413) return writeReply(res, httpError(413, 'Payload Too Large'), true);
       const response = await auth!.web(request, { ip: req.socket.remoteAddress ?? 'unknown' });
       if (!response) return writeReply(res, notFound(), req.method === 'POST');
@@ -173,7 +177,10 @@ export function createGangway(config: GangwayConfig): Gangway {
         const h = await health(path);
         if (h) return toResponse(h);
         if (auth && endpoint.hostOk(request.headers.get('host') ?? new URL(request.url).host)) {
-          const r = await auth.web(request, { ip: peer?.ip ?? 'unknown' });
+          const capped = await capWebRequest(request, WEB_BODY_MAX);
+          if (capped === 413) return toResponse(httpError(413, 'Payload Too Large'));
+          stopMaintenance ??= auth.startMaintenance();
+          const r = await auth.web(capped, { ip: peer?.ip ?? 'unknown' });
           if (r) return r;
         }
         return toResponse(notFound());

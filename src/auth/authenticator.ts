@@ -76,7 +76,8 @@ export class Authenticator {
     let kind: 'bearer' | 'api_key' | 'management';
     if (authorization !== undefined) {
       const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(authorization);
-      if (!m) return this.refuse(input, 'invalid_request', 'the Authorization header must be "Bearer <token>"');
+      // SECURITY 8: a malformed credential is a 401 with the challenge (clients start OAuth discovery on 401).
+      if (!m) return this.refuse(input, 'invalid_token', 'the Authorization header must be "Bearer <token>"');
       secret = m[1]!;
       kind = 'bearer';
     } else {

@@ -4,11 +4,11 @@ import { oauthMaintenance } from '../oauth/maintenance.ts';
 import { checkAccess, hasAnonymousSurface } from '../policy/access.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Ephemeral, Store } from '../store/types.ts';
-import type { Authenticate, Gate } from '../transport/endpoint.ts';
+import type { Authenticate, Gate, HttpInput } from '../transport/endpoint.ts';
 import { Browsers } from '../ui/browser.ts';
 import { PATHS } from './web-context.ts';
 import { Authenticator } from './authenticator.ts';
-import { refusal } from './challenge.ts';
+import { bearerChallenge, type ChallengeError, refusal } from './challenge.ts';
 import { type ResolvedAuth, resolveAuth } from './config.ts';
 import { JwtVerifier } from './jwt.ts';
 import { PublicUrls } from './urls.ts';
@@ -78,15 +78,7 @@ export function setupAuth(
     },
   };
 
-  const gate: Gate = (principal, request, input) => {
-    const refused = checkAccess(registry, principal, request.method, request.params);
-    if (!refused) return null;
-    if (refused.kind === 'unauthenticated') {
-      return refusal('missing', `Unauthorized: ${refused.target} needs a credential`, authenticator.challenge(input));
-    }
-    const message = `Forbidden: ${refused.target} needs scope ${refused.needed.join(' ')}`;
-    return refusal('insufficient_scope', message, authenticator.challenge(input, 'insufficient_scope', message, refused.needed));
-  };
+  const gate = scopeGate(registry, (input, error, description, scopes) => authenticator.challenge(input, error, description, scopes));
 
   const startMaintenance = () => {
     if (!ctx.oauth) return () => {};
@@ -97,3 +89,26 @@ export function setupAuth(
   };
   return { authenticate: authenticator.authenticate, gate, web: webRoutes(ctx, http.path), authenticator, resolved, startMaintenance };
 }
+
+type Challenge = (input: HttpInput, error?: ChallengeError, description?: string, scopes?: readonly string[]) => string;
+
+/**
+ * The per-request access check (policy/access.ts) as the endpoint's gate: 401 with the challenge
+ * where a credential is needed, 403 `insufficient_scope` naming the scopes. Installed whenever
+ * callers are identified at all (`auth` or a custom `authenticate`).
+ */
+export function scopeGate(registry: Registry, challenge: Challenge): Gate {
+  return (principal, request, input) => {
+    const refused = checkAccess(registry, principal, request.method, request.params);
+    if (!refused) return null;
+    if (refused.kind === 'unauthenticated') {
+      return refusal('missing', `Unauthorized: ${refused.target} needs a credential`, challenge(input));
+    }
+    const message = `Forbidden: ${refused.target} needs scope ${refused.needed.join(' ')}`;
+    return refusal('insufficient_scope', message, challenge(input, 'insufficient_scope', message, refused.needed));
+  };
+}
+
+/** The challenge of a server whose own `authenticate` resolves callers: no metadata to point at. */
+export const plainChallenge: Challenge = (_input, error, description, scopes) =>
+  bearerChallenge({ resourceMetadata: null, ...(error ? { error } : {}), ...(description ? { description } : {}), ...(scopes ? { scopes } : {}) });

@@ -6,7 +6,8 @@ import { tokenRoute } from '../oauth/token.ts';
 import { signInRoute } from '../ui/signin-page.ts';
 import { signOutRoute } from '../ui/signout.ts';
 import { tokensRoute } from '../ui/tokens-page.ts';
-import { resourceMetadata, resourceMetadataUrl } from './resource-metadata.ts';
+import { errorReference } from '../errors.ts';
+import { PRM_PREFIX as PRM_ROOT, resourceMetadata, resourceMetadataUrl } from './resource-metadata.ts';
 import { authorizationServerMetadataPath, hostOf, PATHS, type PeerInfo, type WebContext, type WebHandler } from './web-context.ts';
 
 /**
@@ -21,8 +22,11 @@ export function webRoutes(ctx: WebContext, mcpPath: string): (request: Request, 
   const prm: WebHandler = async (request) => {
     const host = hostOf(request);
     const resource = ctx.urls.resource(host);
-    if (new URL(request.url).pathname !== new URL(resourceMetadataUrl(resource)).pathname) return notFound();
-    const servers = ctx.auth.external ? [ctx.auth.external.issuer] : [ctx.urls.issuer(host)];
+    const path = new URL(request.url).pathname;
+    // The path-aware URL of this very resource, or the root one (single-resource fallback).
+    if (path !== PRM_ROOT && path !== new URL(resourceMetadataUrl(resource)).pathname) return notFound();
+    // Our own server first when both are on: clients take the first one they can use.
+    const servers = [...(ctx.oauth ? [ctx.oauth.issuer ?? ctx.urls.issuer(host)] : []), ...(ctx.auth.external ? [ctx.auth.external.issuer] : [])];
     return json(200, resourceMetadata({ resource, authorizationServers: servers, scopes: Object.keys(ctx.scopes), name: ctx.serverName }), {
       'cache-control': 'public, max-age=300',
     });
@@ -30,7 +34,7 @@ export function webRoutes(ctx: WebContext, mcpPath: string): (request: Request, 
   if (ctx.oauth || ctx.auth.external) {
     machine.set(`/.well-known/oauth-protected-resource${mcpPath}`, prm);
     // Clients that do not build the path-aware URL try the root one (RFC 9728 3.1 allows it for a single resource).
-    machine.set('/.well-known/oauth-protected-resource', prm);
+    machine.set(PRM_ROOT, prm);
   }
   if (ctx.oauth) {
     machine.set(ctx.oauth.issuer ? authorizationServerMetadataPath(ctx.oauth.issuer) : '/.well-known/oauth-authorization-server', metadataRoute);
@@ -65,7 +69,7 @@ async function safely(h: WebHandler, request: Request, ctx: WebContext, peer: Pe
   try {
     return await h(request, ctx, peer);
   } catch (err) {
-    const ref = Math.random().toString(16).slice(2, 12);
+    const ref = errorReference();
     ctx.logger.error({ err, ref, path: new URL(request.url).pathname }, 'web route failed');
     return json(500, { error: 'server_error', error_description: `internal error (reference ${ref})` });
   }

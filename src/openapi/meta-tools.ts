@@ -116,7 +116,7 @@ export function metaTools(manifest: Manifest, catalog: readonly OperationPlan[],
   if (hasDestructive) {
     tools.push({
       name: 'invoke_destructive_operation',
-      description: `Call a destructive operation of ${api} (one that deletes or overwrites data) by name with its arguments. Needs confirmation.`,
+      description: `Call a destructive operation of ${api} (one that deletes or overwrites data) by name with its arguments. Destructive: make sure the user wants it first.`,
       input: invokeInput,
       annotations: { ...OPEN_WORLD, readOnlyHint: false, destructiveHint: true },
       destructive: true,

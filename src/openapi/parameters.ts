@@ -1,3 +1,4 @@
+import { NEVER_FROM_ARGUMENTS } from '../upstream/build-request.ts';
 import type { JsonSchema } from '../registry/types.ts';
 import { isObject, type Json } from './document.ts';
 import type { ParameterLocation, ParameterPlan, ParameterStyle } from './operation.ts';
@@ -15,10 +16,11 @@ const LOCATIONS = new Set(['path', 'query', 'header', 'cookie']);
 
 /**
  * OpenAPI 3.x 4.8.12.1: header parameters named Accept, Content-Type or Authorization SHALL be
- * ignored. We ignore Authorization in Swagger 2.0 as well: upstream credentials come from the
- * server's credential hook, never from a model's arguments.
+ * ignored. The proxy never takes those, credentials (Cookie, Proxy-Authorization), framing or
+ * forwarding headers from arguments (upstream/build-request.ts), so they are not offered to the
+ * model at all: an argument that does nothing only misleads it.
  */
-const IGNORED_HEADERS = new Set(['accept', 'content-type', 'authorization']);
+const IGNORED_HEADERS = NEVER_FROM_ARGUMENTS;
 
 /** 2.0 collectionFormat -> 3.x style/explode (plus a delimiter where 3.x has no style). */
 function collectionStyle(format: unknown, location: ParameterLocation): Pick<ParameterPlan, 'style' | 'explode' | 'delimiter'> {

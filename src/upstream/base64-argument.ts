@@ -12,6 +12,7 @@ export interface DecodedBytes {
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
+const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]{1,64}\/[A-Za-z0-9!#$&^_.+-]{1,64}$/;
 const DATA_URL = /^data:([^;,]*)(?:;[^;,=]+=[^;,]*)*;base64,/i;
 
 export function decodeBase64Argument(field: string, value: unknown): DecodedBytes {
@@ -20,7 +21,9 @@ export function decodeBase64Argument(field: string, value: unknown): DecodedByte
   let mediaType: string | undefined;
   const data = DATA_URL.exec(text);
   if (data) {
-    mediaType = data[1] || undefined;
+    // Only a plain `type/subtype` token (RFC 9110 8.3.1) may travel on into a part's
+    // Content-Type: anything else (CR, LF, quotes) could add headers upstream, so it is dropped.
+    mediaType = MEDIA_TYPE.test(data[1]!) ? data[1] : undefined;
     text = text.slice(data[0].length);
   }
   // Line breaks (MIME base64) and the URL-safe alphabet (RFC 4648 5) are accepted as well.

@@ -26,7 +26,7 @@ export interface BuildOptions {
  * forwarding headers an upstream might trust for client identity. OpenAPI 3.1.1 4.8.12.1 says
  * header parameters named Accept, Content-Type or Authorization are ignored.
  */
-const NEVER_FROM_ARGUMENTS = new Set([
+export const NEVER_FROM_ARGUMENTS: ReadonlySet<string> = new Set([
   'authorization',
   'proxy-authorization',
   'cookie',
@@ -55,6 +55,7 @@ export function buildRequest(
   args: Record<string, unknown>,
   options: BuildOptions = {},
 ): UpstreamRequest {
+  checkWellFormed(args, '');
   const query: string[] = [];
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
@@ -132,4 +133,19 @@ function expandTemplate(template: string, values: Map<string, string>): string {
 
 function isDotSegment(segment: string): boolean {
   return /^(?:\.|%2e){1,2}$/i.test(segment);
+}
+
+/**
+ * Text that is not valid Unicode (a lone surrogate) cannot be percent-encoded (URIError) or sent
+ * as UTF-8 faithfully: refuse it up front, naming the argument, so the model can fix it.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function checkWellFormed(value: unknown, path: string): void {
+  if (typeof value === 'string') {
+    if (LONE_SURROGATE.test(value)) throw new ToolError(`${path || 'an argument'} holds text that is not valid Unicode (a lone surrogate).`);
+  } else if (Array.isArray(value)) value.forEach((v, i) => checkWellFormed(v, `${path}[${i}]`));
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) checkWellFormed(v, path ? `${path}.${k}` : k);
+  }
 }

@@ -112,14 +112,17 @@ describe('resource server: API keys, management tokens, anonymous, scopes', () =
     assert.equal(runs, 0);
   });
 
-  it('two credentials at once, or an Authorization header that is not Bearer, are 400 invalid_request', async () => {
+  it('two credentials at once are 400 invalid_request; an Authorization header that is not Bearer is 401', async () => {
     const k = await key(store, 'api_key', ['orders:read']);
     runs = 0;
     const two = await call(app, 'read_orders', { 'x-api-key': k.secret, 'x-management-token': k.secret });
     assert.equal(two.status, 400);
     assert.match(two.headers.get('www-authenticate')!, /invalid_request/);
-    const basic = await call(app, 'read_orders', { authorization: 'Basic YTpi' });
-    assert.equal(basic.status, 400);
+    for (const authorization of ['Basic YTpi', 'Bearer a b', 'Bearer']) {
+      const r = await call(app, 'read_orders', { authorization });
+      assert.equal(r.status, 401, authorization);
+      assert.match(r.headers.get('www-authenticate')!, /invalid_token/);
+    }
     assert.equal(runs, 0);
   });
 
@@ -329,6 +332,80 @@ describe('auth configuration is checked at start-up', () => {
   it('refuses auto-approve when listen() is asked for a public address', async () => {
     const app = createGangway({ ...base, auth: { oauth: { autoApprove: true } } });
     await assert.rejects(app.listen({ port: 0, host: '0.0.0.0' }), /loopback/);
+    await app.close();
+  });
+});
+
+describe('the scope gate covers every way in', () => {
+  const prompts = [
+    {
+      name: 'account_report',
+      scopes: ['accounts:read'],
+      arguments: [{ name: 'account', complete: () => ['alice-acct-123', 'bob-acct-456'] }],
+      get: () => 'report',
+    },
+  ];
+  const resources = [{ uri: 'acct://ledger', name: 'ledger', scopes: ['accounts:read'], read: () => 'secret ledger' }];
+
+  it('a custom authenticate() still gets scopes checked', async () => {
+    const app = testApp({
+      tools,
+      authenticate: () => ({ subject: 'u', tenant: 't', scopes: ['orders:read'], client: null, via: 'custom' }),
+    });
+    runs = 0;
+    assert.equal((await call(app, 'read_orders')).status, 200);
+    const r = await call(app, 'refund');
+    assert.equal(r.status, 403);
+    assert.match(r.headers.get('www-authenticate')!, /insufficient_scope/);
+    assert.equal(runs, 1);
+    await app.close();
+  });
+
+  it('completion values and listen subscriptions are guarded like the prompt or resource they reveal', async () => {
+    const app = testApp({ tools, prompts, resources, auth: { scopes: SCOPES } });
+    const { store } = await app.stores();
+    const complete = (headers: Record<string, string>) =>
+      modern(app, 1, 'completion/complete', { ref: { type: 'ref/prompt', name: 'account_report' }, argument: { name: 'account', value: '' } }, headers);
+    const anonymous = await complete({});
+    assert.equal(anonymous.status, 401);
+    assert.ok(!anonymous.text.includes('alice-acct'));
+    const weak = await key(store, 'api_key', ['orders:read']);
+    assert.equal((await complete({ 'x-api-key': weak.secret })).status, 403);
+    const strong = await key(store, 'api_key', ['accounts:read']);
+    const ok = await complete({ 'x-api-key': strong.secret });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.json.result.completion.values, ['alice-acct-123', 'bob-acct-456']);
+
+    const listen = await modern(app, 2, 'subscriptions/listen', { notifications: { resourceSubscriptions: ['acct://ledger'] } }, { 'x-api-key': weak.secret });
+    assert.equal(listen.status, 403);
+    await app.close();
+  });
+});
+
+describe('web surface edges', () => {
+  it('the fetch face refuses an oversized body to the OAuth endpoints with 413', async () => {
+    const app = testApp({ auth: { oauth: true } });
+    const big = new Uint8Array(200 * 1024);
+    const r = await app.fetch(new Request('http://localhost/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: big }));
+    assert.equal(r.status, 413);
+    await app.close();
+  });
+
+  it('serves the root protected resource metadata too, and lists both issuers when both are on', async () => {
+    const app = createGangway({
+      name: 'x',
+      version: '1',
+      store: 'memory',
+      logger: { level: 'silent' },
+      http: { publicUrl: 'https://mcp.example.com/mcp' },
+      auth: { oauth: true, signIn: () => ({ subject: 'u' }), external: { issuer: 'https://login.example.com', jwksUri: 'https://login.example.com/jwks' } },
+    });
+    for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
+      const r = await app.fetch(new Request(`https://mcp.example.com${path}`));
+      assert.equal(r.status, 200, path);
+      assert.deepEqual(((await r.json()) as { authorization_servers: string[] }).authorization_servers, ['https://mcp.example.com', 'https://login.example.com']);
+    }
+    assert.equal((await app.fetch(new Request('https://mcp.example.com/.well-known/oauth-protected-resource/other'))).status, 404);
     await app.close();
   });
 });

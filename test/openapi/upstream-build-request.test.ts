@@ -245,6 +245,19 @@ describe('bodies', () => {
     );
     assert.match(String(req.body), /name="img"; filename="img"\r\nContent-Type: image\/png\r\n\r\nPNG\r\n/);
   });
+  it('multipart: a data: URL type with CR/LF cannot add part headers (it is dropped)', () => {
+    const req = buildRequest(
+      withBody({ mode: 'whole', argument: 'form', required: true, mediaType: 'multipart/form-data', fileFields: ['img'] }),
+      { form: { img: `data:image/png\r\nContent-Disposition: form-data;base64,${Buffer.from('PNG').toString('base64')}` } },
+    );
+    const body = String(req.body);
+    assert.equal(body.match(/Content-Disposition/g)?.length, 1, body);
+    assert.match(body, /name="img"; filename="img"\r\nContent-Type: application\/octet-stream\r\n\r\nPNG\r\n/);
+  });
+  it('a lone surrogate in a path argument is a tool error the model can fix, not an internal error', () => {
+    const p = plan({ path: '/items/{id}', parameters: [{ argument: 'id', in: 'path', name: 'id', required: true, style: 'simple', explode: false }] });
+    assert.throws(() => buildRequest(p, { id: '\ud800' }), (e: Error) => e.name === 'ToolError' && /id/.test(e.message));
+  });
   it('refuses invalid base64 instead of sending half a file', () => {
     const p = withBody({ mode: 'whole', argument: 'data', required: true, mediaType: 'application/octet-stream' }, 'put');
     assert.throws(() => buildRequest(p, { data: 'not base64!' }), /not valid base64/);

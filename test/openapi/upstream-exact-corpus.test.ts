@@ -23,6 +23,7 @@ import { RecordingUpstream, type Recorded } from './recording-upstream.ts';
  */
 
 const CANARY = `canary-${randomUUID()}`;
+/** The caller; it is given every scope the sampled tools declare (the gate checks them). */
 const BOB: Principal = { subject: 'bob', tenant: 'globex', scopes: [], client: null, via: 'custom' };
 type Json = Record<string, unknown>;
 
@@ -299,7 +300,7 @@ describe('exact requests for a sample of real specs, through a real MCP client',
       const manifest: Manifest = { format: 1, specDigest: '', title: basePath, version: '1', servers: [], operations, listTokens: 0 };
       tools.push(...openapiTools(manifest, { mode: 'all' }, upstream.call));
     }
-    app = createGangway({ name: 'corpus', version: '1.0.0', store: 'memory', logger: { level: 'silent' }, tools, authenticate: () => BOB });
+    app = createGangway({ name: 'corpus', version: '1.0.0', store: 'memory', logger: { level: 'silent' }, tools, authenticate: () => ({ ...BOB, scopes: [...new Set(tools.flatMap((t) => t.scopes ?? []))] }) });
     client = new Client({ name: 'corpus-sample', version: '0.0.0' });
     const headers = { authorization: `Bearer ${CANARY}`, 'x-api-key': CANARY };
     await client.connect(new StreamableHTTPClientTransport(new URL((await app.listen({ port: 0 })).url), { requestInit: { headers } }));
