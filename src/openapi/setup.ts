@@ -36,6 +36,10 @@ export function setupOpenApi(c: OpenApiConfig, logger: Logger): OpenApiSetup {
   if ((c.manifest === undefined) === (c.spec === undefined)) {
     throw new GangwayConfigError('GW_CONFIG_OPENAPI', 'openapi needs exactly one of `manifest` (from gangway import) or `spec`');
   }
+  if (c.manifest !== undefined && c.overrides !== undefined) {
+    // Overrides shape the import (names, schemas, token counts); a manifest is already imported.
+    throw new GangwayConfigError('GW_CONFIG_OPENAPI', 'openapi.overrides apply when importing: use them with `spec`, or pass them to `gangway import --overrides FILE` for the manifest');
+  }
   if (!c.upstream || typeof c.upstream !== 'object') throw new GangwayConfigError('GW_CONFIG_OPENAPI', 'openapi.upstream is required (at least baseUrl)');
   let manifest: Manifest;
   if (c.manifest !== undefined) manifest = loadManifest(resolve(c.manifest));

@@ -168,9 +168,14 @@ describe('gangway import and a server started from the manifest', () => {
     assert.deepEqual(narrowed.required, []);
   });
 
-  it('refuses a config with neither or both of manifest and spec, or no upstream', () => {
+  it('refuses a config with neither or both of manifest and spec, no upstream, or overrides with a manifest', () => {
     const base = { name: 'x', version: '1', store: 'memory', logger: { level: 'silent' } } as const;
-    for (const openapi of [{ upstream: { baseUrl: apiUrl } }, { spec: 'a', manifest: 'b', upstream: { baseUrl: apiUrl } }, { spec: join(EXAMPLE, 'openapi.yaml') }]) {
+    for (const openapi of [
+      { upstream: { baseUrl: apiUrl } },
+      { spec: 'a', manifest: 'b', upstream: { baseUrl: apiUrl } },
+      { spec: join(EXAMPLE, 'openapi.yaml') },
+      { manifest: 'm.json', overrides: { listTodos: { hidden: true } }, upstream: { baseUrl: apiUrl } },
+    ]) {
       assert.throws(() => createGangway({ ...base, openapi: openapi as never }), (e: unknown) => e instanceof GangwayConfigError && e.code === 'GW_CONFIG_OPENAPI');
     }
   });
