@@ -20,10 +20,10 @@ import { isLoopbackHost } from './transport/guard.ts';
 import { ListenHub } from './transport/listen.ts';
 import { cancelIfUnfinished, serveNode, writeReply } from './transport/node-adapter.ts';
 import { capWebRequest, toWebRequest, writeWebResponse } from './transport/node-request.ts';
+import { type HttpReply, httpError, jsonReply } from './transport/replies.ts';
 
 /** Largest body the OAuth endpoints and pages read (forms and registration JSON are small). */
 const WEB_BODY_MAX = 64 * 1024;
-import { type HttpReply, httpError, jsonReply } from './transport/replies.ts';
 
 export interface Gangway {
   /**
@@ -176,7 +176,10 @@ export function createGangway(config: GangwayConfig): Gangway {
         if (path === http.path) return await serveFetch(endpoint, http.maxBodyBytes, request);
         const h = await health(path);
         if (h) return toResponse(h);
-        if (auth && endpoint.hostOk(request.headers.get('host') ?? new URL(request.url).host)) {
+        if (auth) {
+          if (!endpoint.hostOk(request.headers.get('host') ?? new URL(request.url).host)) {
+            return toResponse(httpError(403, 'Forbidden: Host not allowed'));
+          }
           const capped = await capWebRequest(request, WEB_BODY_MAX);
           if (capped === 413) return toResponse(httpError(413, 'Payload Too Large'));
           stopMaintenance ??= auth.startMaintenance();

@@ -383,6 +383,15 @@ describe('the scope gate covers every way in', () => {
 });
 
 describe('web surface edges', () => {
+  it('the OAuth endpoints and pages keep the Host allow-list (DNS rebinding): 403, nothing served', async () => {
+    const app = testApp({ auth: { oauth: true } });
+    for (const path of ['/oauth/authorize', '/settings/tokens', '/.well-known/oauth-authorization-server']) {
+      const r = await app.fetch(new Request(`http://evil.example${path}`));
+      assert.equal(r.status, 403, path);
+    }
+    await app.close();
+  });
+
   it('the fetch face refuses an oversized body to the OAuth endpoints with 413', async () => {
     const app = testApp({ auth: { oauth: true } });
     const big = new Uint8Array(200 * 1024);
