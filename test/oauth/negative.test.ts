@@ -513,7 +513,7 @@ describe('negative: dynamic client registration (RFC 7591)', () => {
     await a.close();
   });
 
-  it('45 the limit is per peer address as the host passes it to app.fetch(request, { ip })', async () => {
+  it('53 the limit is per peer address as the host passes it to app.fetch(request, { ip })', async () => {
     const a = oauthApp({ registration: { perHourPerIp: 1 } });
     const from = (ip: string) =>
       a.fetch(
