@@ -15,11 +15,11 @@ import { openEphemeral, openStore } from './store/index.ts';
 import { parseSpec } from './store/spec.ts';
 import type { Ephemeral, Store } from './store/types.ts';
 import { McpEndpoint } from './transport/endpoint.ts';
-import { serveFetch, toResponse } from './transport/fetch-adapter.ts';
+import { capWebRequest, serveFetch, toResponse } from './transport/fetch-adapter.ts';
 import { isLoopbackHost } from './transport/guard.ts';
 import { ListenHub } from './transport/listen.ts';
 import { cancelIfUnfinished, serveNode, writeReply } from './transport/node-adapter.ts';
-import { capWebRequest, toWebRequest, writeWebResponse } from './transport/node-request.ts';
+import { toWebRequest, writeWebResponse } from './transport/node-request.ts';
 import { type HttpReply, httpError, jsonReply } from './transport/replies.ts';
 
 /** Largest body the OAuth endpoints and pages read (forms and registration JSON are small). */

@@ -4,7 +4,7 @@ import type { WebContext } from '../auth/web-context.ts';
  * Keeps a purged code's replay readable as reuse (so it still revokes the grant) for this long
  * after expiry; tokens.purgeExpired deletes only what expired before `now - margin`.
  */
-export const PURGE_MARGIN_MS = 86_400_000;
+const PURGE_MARGIN_MS = 86_400_000;
 
 /**
  * Periodic housekeeping of the authorization server (the app schedules it): deletes expired

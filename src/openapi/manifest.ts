@@ -37,7 +37,7 @@ export function loadManifest(path: string): Manifest {
   return checkManifest(value, path);
 }
 
-export function checkManifest(value: unknown, where = 'manifest'): Manifest {
+function checkManifest(value: unknown, where = 'manifest'): Manifest {
   if (!isObject(value) || value.format === undefined) {
     throw new OpenApiImportError('GW_OPENAPI_MANIFEST', `${where} is not a Gangway manifest (no "format")`);
   }

@@ -1,5 +1,6 @@
 import type { ValidateFunction } from 'ajv';
 import { ToolError } from '../errors.ts';
+import { missingScopes } from '../policy/access.ts';
 import { createAjv, describeErrors } from '../registry/schema.ts';
 import type { HandlerContext, ToolDefinition } from '../registry/types.ts';
 import type { Manifest, OperationPlan } from './operation.ts';
@@ -46,7 +47,7 @@ export function metaTools(manifest: Manifest, catalog: readonly OperationPlan[],
     // The meta tool carries no scopes of its own: each operation's are checked here, per call,
     // by the same rule as the gate (policy/access.ts): an anonymous caller only gets this far
     // when the server has no `auth`, and then scopes are not enforced anywhere.
-    const missing = ctx.principal.via === 'anonymous' ? [] : plan.scopes.filter((s) => !ctx.principal.scopes.includes(s));
+    const missing = ctx.principal.via === 'anonymous' ? [] : missingScopes(ctx.principal, plan.scopes);
     if (missing.length) throw new ToolError(`insufficient_scope: ${plan.tool} needs ${missing.join(' ')}`);
     const input = args.arguments ?? {};
     let validate = validators.get(plan.tool);

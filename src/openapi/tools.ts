@@ -2,7 +2,6 @@ import type { CallToolResult, HandlerContext, ToolDefinition } from '../registry
 import { OpenApiImportError } from './errors.ts';
 import { META_TOOL_NAMES, metaTools } from './meta-tools.ts';
 import type { Manifest, OperationPlan } from './operation.ts';
-import { listTokens } from './tool-entry.ts';
 
 /** Performs one operation: the proxy (upstream/) turns plan + arguments into the HTTP request. */
 export type OperationCall = (plan: OperationPlan, args: Record<string, unknown>, ctx: HandlerContext) => Promise<CallToolResult>;
@@ -95,9 +94,4 @@ export function openapiTools(manifest: Manifest, options: ToolsOptions, call: Op
     tools.push(...metaTools(manifest, manifest.operations, call));
   }
   return tools;
-}
-
-/** Tokens of the chosen mode's per-operation tools (meta tools not included: see modeTokens in the CLI). */
-export function operationToolTokens(plans: readonly OperationPlan[]): number {
-  return listTokens(plans.map((p) => p.listTokens ?? 0));
 }

@@ -22,59 +22,52 @@ export function checkAccess(
   method: string,
   params: Record<string, unknown> | undefined,
 ): AccessRefusal | null {
-  for (const [target, label] of targets(registry, method, params)) {
-    const refused = judge(principal, target, label);
-    if (refused) return refused;
-  }
-  return null;
-}
-
-function judge(principal: Principal, target: Guarded, label: string): AccessRefusal | null {
-  if (principal.via === 'anonymous') return target.anonymous ? null : { kind: 'unauthenticated', target: label };
-  const needed = target.scopes ?? [];
-  if (needed.every((s) => principal.scopes.includes(s))) return null;
-  return { kind: 'scope', target: label, needed };
-}
-
-/** What a request touches: zero, one or (a subscription stream) several guarded items. */
-function targets(registry: Registry, method: string, params: Record<string, unknown> | undefined): Array<[Guarded, string]> {
-  const resource = (uri: unknown): Array<[Guarded, string]> => {
-    if (typeof uri !== 'string') return [];
-    const def = registry.resources.get(uri) ?? registry.matchTemplate(uri)?.compiled.def;
-    return def ? [[def, `resource ${uri}`]] : [];
-  };
+  // The per-call cases without allocation (this runs on every request); labels only on refusal.
   switch (method) {
-    case 'tools/call': {
-      const def = typeof params?.name === 'string' ? registry.tools.get(params.name)?.def : undefined;
-      return def ? [[def, `tool ${params!.name as string}`]] : [];
-    }
-    case 'prompts/get': {
-      const def = typeof params?.name === 'string' ? registry.prompts.get(params.name) : undefined;
-      return def ? [[def, `prompt ${params!.name as string}`]] : [];
-    }
+    case 'tools/call':
+      return typeof params?.name === 'string' ? judge(principal, registry.tools.get(params.name)?.def, 'tool', params.name) : null;
+    case 'prompts/get':
+      return typeof params?.name === 'string' ? judge(principal, registry.prompts.get(params.name), 'prompt', params.name) : null;
     case 'resources/read':
     case 'resources/subscribe':
-      return resource(params?.uri);
+      return typeof params?.uri === 'string' ? judge(principal, resourceDef(registry, params.uri), 'resource', params.uri) : null;
     case 'completion/complete': {
       // Completion values come from the prompt or template they complete: the same guard.
       const ref = params?.ref as { type?: unknown; name?: unknown; uri?: unknown } | undefined;
-      if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
-        const def = registry.prompts.get(ref.name);
-        return def ? [[def, `prompt ${ref.name}`]] : [];
-      }
+      if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') return judge(principal, registry.prompts.get(ref.name), 'prompt', ref.name);
       if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
-        const t = registry.templates.find((x) => x.def.uriTemplate === ref.uri);
-        return t ? [[t.def, `resource template ${ref.uri}`]] : resource(ref.uri);
+        const template = registry.templates.find((x) => x.def.uriTemplate === ref.uri)?.def;
+        return judge(principal, template ?? resourceDef(registry, ref.uri), 'resource', ref.uri);
       }
-      return [];
+      return null;
     }
     case 'subscriptions/listen': {
       const uris = (params?.notifications as { resourceSubscriptions?: unknown } | undefined)?.resourceSubscriptions;
-      return Array.isArray(uris) ? uris.slice(0, 1000).flatMap(resource) : [];
+      if (!Array.isArray(uris)) return null;
+      for (const uri of uris.slice(0, 1000)) {
+        const refused = typeof uri === 'string' ? judge(principal, resourceDef(registry, uri), 'resource', uri) : null;
+        if (refused) return refused;
+      }
+      return null;
     }
     default:
-      return [];
+      return null;
   }
+}
+
+const resourceDef = (registry: Registry, uri: string): Guarded | undefined =>
+  registry.resources.get(uri) ?? registry.matchTemplate(uri)?.compiled.def;
+
+function judge(principal: Principal, target: Guarded | undefined, kind: string, name: string): AccessRefusal | null {
+  if (!target) return null;
+  if (principal.via === 'anonymous') return target.anonymous ? null : { kind: 'unauthenticated', target: `${kind} ${name}` };
+  const needed = target.scopes ?? [];
+  return needed.every((s) => principal.scopes.includes(s)) ? null : { kind: 'scope', target: `${kind} ${name}`, needed };
+}
+
+/** The scopes of `needed` the caller does not hold (the rule every scope check uses). */
+export function missingScopes(principal: Principal, needed: readonly string[]): string[] {
+  return needed.filter((s) => !principal.scopes.includes(s));
 }
 
 /** True when something may be used with no credential, so anonymous callers get in at all. */

@@ -29,7 +29,7 @@ async function answer(
   if (input.method !== 'POST') return toResponse(await endpoint.bodiless(input));
   let body: string | undefined;
   try {
-    body = await readBody(request, maxBodyBytes);
+    body = (await readBodyBytes(request, maxBodyBytes))?.toString('utf8');
   } catch {
     // The upload broke off (the client went away): answer, never reject.
     return toResponse(httpError(400, 'Bad Request: the request body could not be read'));
@@ -41,9 +41,9 @@ async function answer(
   });
 }
 
-/** The body as text, or undefined past the limit (read no further than the limit). */
-async function readBody(request: Request, limit: number): Promise<string | undefined> {
-  if (!request.body) return '';
+/** The body's bytes, or undefined past the limit: reading stops there (no unbounded buffering). */
+export async function readBodyBytes(request: Request, limit: number): Promise<Buffer | undefined> {
+  if (!request.body) return Buffer.alloc(0);
   const reader = request.body.getReader();
   const parts: Uint8Array[] = [];
   let size = 0;
@@ -57,7 +57,15 @@ async function readBody(request: Request, limit: number): Promise<string | undef
     }
     parts.push(value);
   }
-  return Buffer.concat(parts).toString('utf8');
+  return Buffer.concat(parts);
+}
+
+/** The same limit for a Request handed to the web surface: a copy with its body read, or 413. */
+export async function capWebRequest(request: Request, maxBytes: number): Promise<Request | 413> {
+  if (!request.body) return request;
+  if (Number(request.headers.get('content-length') ?? 0) > maxBytes) return 413;
+  const body = await readBodyBytes(request, maxBytes);
+  return body === undefined ? 413 : new Request(request.url, { method: request.method, headers: request.headers, body: new Uint8Array(body) });
 }
 
 export function toResponse(reply: HttpReply): Response {

@@ -36,23 +36,3 @@ export async function writeWebResponse(res: ServerResponse, response: Response):
   res.end(body);
 }
 
-/** The same 413 rule for a Request that arrived through the fetch face (its body is a stream). */
-export async function capWebRequest(request: Request, maxBytes: number): Promise<Request | 413> {
-  if (!request.body) return request;
-  const length = Number(request.headers.get('content-length') ?? 0);
-  if (length > maxBytes) return 413;
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      return 413;
-    }
-    chunks.push(value);
-  }
-  return new Request(request.url, { method: request.method, headers: request.headers, body: Buffer.concat(chunks) });
-}

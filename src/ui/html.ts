@@ -23,7 +23,7 @@ export interface PageOptions {
 }
 
 /** Security headers for every HTML answer. */
-export function pageHeaders(formTargets: string[] = []): Record<string, string> {
+function pageHeaders(formTargets: string[] = []): Record<string, string> {
   return {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',

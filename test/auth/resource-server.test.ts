@@ -157,15 +157,7 @@ describe('resource server: OAuth access tokens and protected resource metadata',
   let app: Gangway;
   let store: Store;
   before(async () => {
-    app = createGangway({
-      name: 'shop',
-      version: '1',
-      store: 'memory',
-      logger: { level: 'silent' },
-      tools,
-      http: { publicUrl: 'https://mcp.example.com/mcp', host: '127.0.0.1' },
-      auth: { scopes: SCOPES, oauth: true, cacheMs: 0 },
-    });
+    app = testApp({ tools, http: { publicUrl: 'https://mcp.example.com/mcp', host: '127.0.0.1' }, auth: { scopes: SCOPES, oauth: true, cacheMs: 0 } });
     ({ store } = await app.stores());
   });
   after(() => app.close());
@@ -256,11 +248,7 @@ describe('resource server: external issuer (JWT through JWKS)', () => {
     });
     await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
     issuer = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}`;
-    app = createGangway({
-      name: 'shop',
-      version: '1',
-      store: 'memory',
-      logger: { level: 'silent' },
+    app = testApp({
       tools,
       http: { publicUrl: 'https://mcp.example.com/mcp' },
       auth: {
@@ -401,11 +389,7 @@ describe('web surface edges', () => {
   });
 
   it('serves the root protected resource metadata too, and lists both issuers when both are on', async () => {
-    const app = createGangway({
-      name: 'x',
-      version: '1',
-      store: 'memory',
-      logger: { level: 'silent' },
+    const app = testApp({
       http: { publicUrl: 'https://mcp.example.com/mcp' },
       auth: { oauth: true, signIn: () => ({ subject: 'u' }), external: { issuer: 'https://login.example.com', jwksUri: 'https://login.example.com/jwks' } },
     });

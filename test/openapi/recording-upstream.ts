@@ -1,3 +1,4 @@
+import type { OperationPlan } from '../../src/openapi/operation.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -147,4 +148,23 @@ export function rawHeader(rec: Recorded, name: string): string[] {
     if (rec.rawHeaders[i]!.toLowerCase() === name.toLowerCase()) out.push(rec.rawHeaders[i + 1]!);
   }
   return out;
+}
+
+/** A minimal OperationPlan for proxy tests: a GET of /x with no parameters, overridden per case. */
+export function testPlan(over: Partial<OperationPlan> = {}): OperationPlan {
+  return {
+    tool: 'op',
+    operationId: 'op',
+    method: 'get',
+    path: '/x',
+    inputSchema: { type: 'object' },
+    annotations: {},
+    destructive: false,
+    scopes: [],
+    tags: [],
+    parameters: [],
+    body: null,
+    produces: [],
+    ...over,
+  };
 }

@@ -3,24 +3,9 @@ import { describe, it } from 'node:test';
 import { ToolError } from '../../src/errors.ts';
 import type { BodyPlan, OperationPlan, ParameterLocation, ParameterPlan, ParameterStyle } from '../../src/openapi/operation.ts';
 import { buildRequest } from '../../src/upstream/build-request.ts';
+import { testPlan } from './recording-upstream.ts';
 
-function plan(over: Partial<OperationPlan> = {}): OperationPlan {
-  return {
-    tool: 'op',
-    operationId: 'op',
-    method: 'get',
-    path: '/x',
-    inputSchema: { type: 'object' },
-    annotations: {},
-    destructive: false,
-    scopes: [],
-    tags: [],
-    parameters: [],
-    body: null,
-    produces: [],
-    ...over,
-  };
-}
+const plan = testPlan;
 
 function param(location: ParameterLocation, style: ParameterStyle, explode: boolean, over: Partial<ParameterPlan> = {}): ParameterPlan {
   return { argument: 'color', in: location, name: 'color', required: false, style, explode, ...over };

@@ -7,27 +7,11 @@ import { GangwayConfigError } from '../../src/errors.ts';
 import type { OperationPlan, ParameterPlan } from '../../src/openapi/operation.ts';
 import type { CallToolResult } from '../../src/registry/types.ts';
 import { createUpstream, type Upstream, type UpstreamOptions } from '../../src/upstream/index.ts';
-import { RecordingUpstream } from './recording-upstream.ts';
+import { RecordingUpstream, testPlan } from './recording-upstream.ts';
 
 const ALICE: Principal = { subject: 'alice', tenant: 't1', scopes: [], client: null, via: 'custom' };
 
-function plan(over: Partial<OperationPlan> = {}): OperationPlan {
-  return {
-    tool: 'op',
-    operationId: 'op',
-    method: 'get',
-    path: '/x',
-    inputSchema: { type: 'object' },
-    annotations: {},
-    destructive: false,
-    scopes: [],
-    tags: [],
-    parameters: [],
-    body: null,
-    produces: ['application/json'],
-    ...over,
-  };
-}
+const plan = (over: Partial<OperationPlan> = {}): OperationPlan => testPlan({ produces: ['application/json'], ...over });
 const query = (name: string): ParameterPlan => ({ argument: name, in: 'query', name, required: false, style: 'form', explode: true });
 const LIST = plan({ tool: 'list_items', path: '/items', parameters: [query('page'), query('per_page'), query('q')] });
 
