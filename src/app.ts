@@ -8,6 +8,10 @@ import { errorReference, GangwayConfigError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import { Engine } from './protocol/engine.ts';
 import { setupOpenApi } from './openapi/setup.ts';
+import { limitsApply, resolvePolicy } from './policy/config.ts';
+import { clientIp, parseTrustedProxies } from './policy/client-ip.ts';
+import { Policy } from './policy/pipeline.ts';
+import { permittedLists } from './policy/visibility.ts';
 import { RequestStateCodec } from './protocol/input-required.ts';
 import { SessionTable } from './protocol/session.ts';
 import { Registry } from './registry/registry.ts';
@@ -41,6 +45,8 @@ export interface Gangway {
   notifyResourceUpdated(uri: string): number;
   readonly registry: Registry;
   readonly logger: Logger;
+  /** False when the master switch is off: every MCP and OAuth route answers 404. */
+  readonly enabled: boolean;
   /** Store and Ephemeral, opened on first use. */
   stores(): Promise<{ store: Store; ephemeral: Ephemeral }>;
 }
@@ -51,9 +57,26 @@ export function createGangway(config: GangwayConfig): Gangway {
   const logger =
     config.logger && 'info' in config.logger ? (config.logger as Logger) : createLogger(config.logger as { level?: string });
   const openapi = config.openapi ? setupOpenApi(config.openapi, logger) : null;
-  const registry = new Registry({
+  const policyConfig = resolvePolicy(config.policy);
+  const trusted = parseTrustedProxies(config.http?.trustedProxies);
+  const enabled = config.enabled !== false && !/^(0|false|off|no)$/i.test(process.env.GANGWAY_MCP_ENABLED ?? '');
+  let opened: Promise<{ store: Store; ephemeral: Ephemeral }> | undefined;
+  const stores = () =>
+    (opened ??= Promise.all([
+      openStore(config.store ?? 'sqlite:./data/gangway.db'),
+      openEphemeral(config.ephemeral ?? 'memory'),
+    ]).then(([store, ephemeral]) => ({ store, ephemeral })));
+  const policy = new Policy({
+    resolved: policyConfig,
+    stores,
+    lookup: (name) => registry.tools.get(name),
+    logger,
+    now: Date.now,
+  });
+  const tools = [...(config.tools ?? []), ...(openapi?.tools ?? [])];
+  const registry: Registry = new Registry({
     ...config,
-    tools: [...(config.tools ?? []), ...(openapi?.tools ?? [])],
+    tools: [...tools, ...policy.builtinTools(tools)],
     resourceTemplates: [...(config.resourceTemplates ?? []), ...(openapi?.resourceTemplates ?? [])],
     pageSize: config.lists?.pageSize,
   });
@@ -62,6 +85,8 @@ export function createGangway(config: GangwayConfig): Gangway {
   if (typeof config.ephemeral === 'string') parseSpec(config.ephemeral, 'ephemeral');
   const sessions = new SessionTable(http.sessions);
   const hub = new ListenHub(sessions, registry.resourceList.length + registry.templates.length > 0);
+  // Callers are identified at all: scopes are checked, and lists may be filtered by them.
+  const identified = Boolean(config.auth || config.authenticate);
   const engine = new Engine({
     registry,
     serverInfo: {
@@ -75,21 +100,18 @@ export function createGangway(config: GangwayConfig): Gangway {
     timeoutMs: http.requestTimeoutMs,
     listTtlMs: config.lists?.ttlMs ?? 300_000,
     stateCodec: new RequestStateCodec(http.secret, 10 * 60_000),
-    onHandlerError: (tool, err) => {
+    onHandlerError: (tool, err, scope) => {
       const ref = errorReference();
-      logger.error({ err, tool, ref }, 'tool handler threw');
+      logger.error({ err: policy.scrubError(err, scope), tool, ref }, 'tool handler threw');
       return ref;
     },
+    pipeline: policy,
+    ...(identified && policyConfig.toolsList === 'permitted' ? { listFilter: permittedLists() } : {}),
   });
-  let opened: Promise<{ store: Store; ephemeral: Ephemeral }> | undefined;
-  const stores = () =>
-    (opened ??= Promise.all([
-      openStore(config.store ?? 'sqlite:./data/gangway.db'),
-      openEphemeral(config.ephemeral ?? 'memory'),
-    ]).then(([store, ephemeral]) => ({ store, ephemeral })));
 
   // auth/ is built only when configured; a hand-written `authenticate` replaces it.
-  const auth = config.authenticate ? null : setupAuth(config, http, registry, stores, logger);
+  const auth = config.authenticate ? null : setupAuth(config, http, registry, stores, logger, policyConfig.limits.web);
+  const limited = limitsApply(config);
   const endpoint = new McpEndpoint({
     engine,
     guard: http.guard,
@@ -100,6 +122,7 @@ export function createGangway(config: GangwayConfig): Gangway {
     authenticate: config.authenticate ?? auth?.authenticate ?? (() => ANONYMOUS),
     // Scopes and anonymous access are checked whenever callers are identified at all.
     ...(auth ? { gate: auth.gate } : config.authenticate ? { gate: scopeGate(registry, plainChallenge) } : {}),
+    ...(limited ? { admit: (principal, requests, input) => policy.admit(principal, requests, clientIp(input.remoteAddress ?? 'unknown', input.header('x-forwarded-for'), trusted)) } : {}),
     timeoutMs: http.requestTimeoutMs,
     logger,
     now: Date.now,
@@ -140,7 +163,8 @@ export function createGangway(config: GangwayConfig): Gangway {
       if (!endpoint.hostOk(req.headers.host)) return writeReply(res, httpError(403, 'Forbidden: Host not allowed'), true);
       const request = await toWebRequest(req, WEB_BODY_MAX);
       if (request === 413) return writeReply(res, httpError(413, 'Payload Too Large'), true);
-      const response = await auth!.web(request, { ip: req.socket.remoteAddress ?? 'unknown' });
+      const ip = clientIp(req.socket.remoteAddress ?? 'unknown', headerOf(req, 'x-forwarded-for'), trusted);
+      const response = await auth!.web(request, { ip });
       if (!response) return writeReply(res, notFound(), req.method === 'POST');
       await writeWebResponse(res, response);
     } catch (err) {
@@ -152,6 +176,7 @@ export function createGangway(config: GangwayConfig): Gangway {
 
   const app: Gangway = {
     registry,
+    enabled,
     logger,
     stores,
     node(req, res) {
@@ -161,6 +186,7 @@ export function createGangway(config: GangwayConfig): Gangway {
       const q = url.indexOf('?');
       const path = q < 0 ? url : url.slice(0, q);
       if (closing) return writeReply(res, httpError(503, 'Service Unavailable: shutting down', { 'retry-after': '1' }), true);
+      if (!enabled && path !== '/healthz' && path !== '/readyz') return writeReply(res, notFound(), req.method === 'POST');
       if (path === http.path) return serveNode(endpoint, http.maxBodyBytes, req, res);
       if (path === '/healthz' || path === '/readyz' || !auth) {
         health(path).then((r) => writeReply(res, r ?? notFound(), req.method === 'POST'));
@@ -173,7 +199,8 @@ export function createGangway(config: GangwayConfig): Gangway {
       try {
         const path = new URL(request.url).pathname;
         if (closing) return toResponse(httpError(503, 'Service Unavailable: shutting down', { 'retry-after': '1' }));
-        if (path === http.path) return await serveFetch(endpoint, http.maxBodyBytes, request);
+        if (!enabled && path !== '/healthz' && path !== '/readyz') return toResponse(notFound());
+        if (path === http.path) return await serveFetch(endpoint, http.maxBodyBytes, request, peer?.ip);
         const h = await health(path);
         if (h) return toResponse(h);
         if (auth) {
@@ -183,7 +210,7 @@ export function createGangway(config: GangwayConfig): Gangway {
           const capped = await capWebRequest(request, WEB_BODY_MAX);
           if (capped === 413) return toResponse(httpError(413, 'Payload Too Large'));
           stopMaintenance ??= auth.startMaintenance();
-          const r = await auth.web(capped, { ip: peer?.ip ?? 'unknown' });
+          const r = await auth.web(capped, { ip: clientIp(peer?.ip ?? 'unknown', request.headers.get('x-forwarded-for') ?? undefined, trusted) });
           if (r) return r;
         }
         return toResponse(notFound());
@@ -251,4 +278,9 @@ export function createGangway(config: GangwayConfig): Gangway {
   let listening: Server | undefined;
   let stopMaintenance: (() => void) | undefined;
   return app;
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : v?.join(', ');
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AuthConfig } from './auth/config.ts';
 import type { OpenApiConfig } from './openapi/setup.ts';
+import type { PolicyConfig } from './policy/config.ts';
 import { GangwayConfigError } from './errors.ts';
 import type { SessionOptions } from './protocol/session.ts';
 import type { RegistryInput } from './registry/registry.ts';
@@ -33,6 +34,11 @@ export interface HttpConfig {
   drainMs?: number;
   /** Longest time to receive one request, headers and body (408 after). Default 30 s. */
   receiveTimeoutMs?: number;
+  /**
+   * Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges, e.g.
+   * `10.0.0.0/8`). Default none: the client address is the socket's (SECURITY 40).
+   */
+  trustedProxies?: string[];
 }
 
 export interface GangwayConfig extends Omit<RegistryInput, 'pageSize'> {
@@ -62,6 +68,13 @@ export interface GangwayConfig extends Omit<RegistryInput, 'pageSize'> {
   openapi?: OpenApiConfig;
   /** Replaces `auth` with the product's own resolver (advanced: it must verify credentials itself). */
   authenticate?: Authenticate;
+  /** Guard rails for every call: scopes in lists, rate limits, quotas, confirmation, audit. */
+  policy?: PolicyConfig;
+  /**
+   * The master switch (seed 001): `false` answers every MCP and OAuth route with 404. Default
+   * true; the environment variable `GANGWAY_MCP_ENABLED=0` (or `false`) turns it off too.
+   */
+  enabled?: boolean;
 }
 
 export interface ResolvedHttp {

@@ -33,6 +33,8 @@ export const RpcCode = {
   HeaderMismatch: -32020,
   MissingRequiredClientCapability: -32021,
   UnsupportedProtocolVersion: -32022,
+  /** Gangway: a rate limit, concurrency cap or quota refused the request (HTTP 429, data says which). */
+  RateLimited: -32029,
 } as const;
 
 /** A JSON-RPC error to send back; `httpStatus` is what the HTTP face answers with. */

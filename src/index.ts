@@ -30,3 +30,5 @@ export { OpenApiImportError } from './openapi/errors.ts';
 export { createUpstream, type Upstream, type UpstreamOptions } from './upstream/index.ts';
 export { openEphemeral, openStore } from './store/index.ts';
 export type { Ephemeral, Store } from './store/types.ts';
+export type { ConfirmationConfig, LimitsConfig, PolicyConfig, QuotaConfig, RateRule } from './policy/config.ts';
+export { maskSecret } from './policy/secrets.ts';

@@ -49,6 +49,10 @@ export default defineConfig({
     signIn: 'email', // demo only: refused unless bound to loopback
     oauth: true,
   },
+  // Guard rails (seed 003): 60 requests a minute per credential (the default), a monthly quota per
+  // workspace, and get_api_usage to read it. cancel_order is destructive: it runs only once the
+  // operator confirms (a form in clients that can show one, else confirm_destructive_action).
+  policy: { quotas: { plans: { default: 10_000 } }, usageTool: true },
   tools: [
     {
       name: 'search_products',

@@ -6,7 +6,7 @@ import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
  * (SECURITY 32). SHA-256 without salt is enough here: the input is a uniformly random 256-bit
  * value, so neither a dictionary nor a rainbow table applies, and lookups stay one index probe.
  */
-export type SecretKind = 'access' | 'refresh' | 'code' | 'api_key' | 'management' | 'client_secret' | 'session' | 'csrf';
+export type SecretKind = 'access' | 'refresh' | 'code' | 'api_key' | 'management' | 'client_secret' | 'session' | 'csrf' | 'confirmation';
 
 const PREFIX: Record<SecretKind, string> = {
   access: 'gwa_',
@@ -17,6 +17,7 @@ const PREFIX: Record<SecretKind, string> = {
   client_secret: 'gws_',
   session: 'gwb_',
   csrf: 'gwx_',
+  confirmation: 'gwd_',
 };
 
 export interface NewSecret {

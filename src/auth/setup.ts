@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { GangwayConfig, ResolvedHttp } from '../config.ts';
 import { oauthMaintenance } from '../oauth/maintenance.ts';
 import { checkAccess, hasAnonymousSurface } from '../policy/access.ts';
+import { type ResolvedLimits, resolvePolicy } from '../policy/config.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Ephemeral, Store } from '../store/types.ts';
 import type { Authenticate, Gate, HttpInput } from '../transport/endpoint.ts';
@@ -32,6 +33,8 @@ export function setupAuth(
   registry: Registry,
   stores: () => Promise<{ store: Store; ephemeral: Ephemeral }>,
   logger: Logger,
+  /** Per-address budgets of the OAuth endpoints and sign-in; default: from `config.policy`. */
+  webLimits?: ResolvedLimits['web'],
 ): AuthSetup | null {
   const resolved = resolveAuth(config.auth, {
     loopback: http.loopback,
@@ -44,6 +47,7 @@ export function setupAuth(
   const authenticator = new Authenticator({
     auth: resolved,
     store: () => stores().then((s) => s.store),
+    ephemeral: () => stores().then((s) => s.ephemeral),
     urls,
     jwt: resolved.external ? new JwtVerifier(resolved.external) : null,
     anonymous: hasAnonymousSurface(registry),
@@ -71,6 +75,7 @@ export function setupAuth(
     logger,
     now,
     scopes,
+    limits: webLimits ?? resolvePolicy(config.policy).limits.web,
     async user(request, browser, returnTo) {
       if (typeof signIn === 'function') return signIn(request, returnTo);
       if (signIn === null) throw new Error('no sign-in configured'); // routes needing a user are not served then

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ResolvedLimits } from '../policy/config.ts';
 import type { Ephemeral, Store } from '../store/types.ts';
 import type { Browser, Browsers } from '../ui/browser.ts';
 import type { Authenticator } from './authenticator.ts';
@@ -22,13 +23,19 @@ export interface WebContext {
   now(): number;
   /** Every scope with its description: the catalogue plus the scopes tools declare. */
   readonly scopes: Readonly<Record<string, string>>;
+  /** Per-address budgets of /oauth/token, /oauth/authorize and the built-in sign-in (SECURITY 40). */
+  readonly limits: ResolvedLimits['web'];
   /** The signed-in user of this browser, or where to send it to sign in first. */
   user(request: Request, browser: Browser, returnTo: string): Promise<SignedInUser | { redirect: string }>;
 }
 
-/** Where the request came from, as the HTTP face saw it (never from headers: SECURITY 40). */
+/** Where the request came from, as the HTTP face saw it (SECURITY 40). */
 export interface PeerInfo {
-  /** Socket address; `unknown` behind the fetch face unless the host adapter passes it. */
+  /**
+   * The client address: the socket's, or read from `X-Forwarded-For` only when the socket peer is
+   * a configured trusted proxy (policy/client-ip.ts); `unknown` behind the fetch face unless the
+   * host adapter passes it.
+   */
   ip: string;
 }
 
@@ -43,6 +50,7 @@ export const PATHS = {
   signIn: '/signin',
   signOut: '/signout',
   tokens: '/settings/tokens',
+  audit: '/settings/audit',
 } as const;
 
 export function authorizationServerMetadataPath(issuer: string): string {

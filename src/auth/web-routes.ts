@@ -3,6 +3,7 @@ import { metadataRoute } from '../oauth/metadata.ts';
 import { registerRoute } from '../oauth/register.ts';
 import { revokeRoute } from '../oauth/revoke.ts';
 import { tokenRoute } from '../oauth/token.ts';
+import { auditRoute } from '../ui/audit-page.ts';
 import { signInRoute } from '../ui/signin-page.ts';
 import { signOutRoute } from '../ui/signout.ts';
 import { tokensRoute } from '../ui/tokens-page.ts';
@@ -46,6 +47,7 @@ export function webRoutes(ctx: WebContext, mcpPath: string): (request: Request, 
   // Pages that need a browser user exist only with a way to sign in.
   if (ctx.auth.signIn) {
     if (ctx.auth.apiKeyHeader || ctx.auth.managementTokenHeader || ctx.oauth) pages.set(PATHS.tokens, tokensRoute);
+    pages.set(PATHS.audit, auditRoute);
     pages.set(PATHS.signIn, signInRoute);
     pages.set(PATHS.signOut, signOutRoute);
   }
@@ -57,6 +59,8 @@ export function webRoutes(ctx: WebContext, mcpPath: string): (request: Request, 
       if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: corsPreflight() });
       const res = await safely(m, request, ctx, peer);
       res.headers.set('access-control-allow-origin', '*');
+      // A browser client must be able to read when to retry (429 from the per-address limits).
+      res.headers.set('access-control-expose-headers', 'retry-after, ratelimit, ratelimit-policy, www-authenticate');
       return res;
     }
     const p = pages.get(path);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { GangwayConfig } from '../config.ts';
+import type { Store } from '../store/types.ts';
 import { GangwayConfigError } from '../errors.ts';
 
 export const CONFIG_NAMES = ['gangway.config.ts', 'gangway.config.mts', 'gangway.config.js', 'gangway.config.mjs', 'gangway.config.json'];
@@ -56,4 +57,23 @@ export function applyOverrides(
     ...(env.GANGWAY_EPHEMERAL ? { ephemeral: env.GANGWAY_EPHEMERAL } : {}),
     ...(env.GANGWAY_SECRET ? { secret: env.GANGWAY_SECRET } : {}),
   };
+}
+
+/**
+ * The store `serve` would open, for a CLI command working on it from outside the server:
+ * relative SQLite paths are the project directory's. An in-memory store is refused (it lives
+ * only inside the serving process), and with `mustExist` a SQLite file that does not exist
+ * (opening it would create an empty one): the refusal is returned as `{ refused }`.
+ */
+export function projectStore(config: GangwayConfig, cwd: string, mustExist: boolean): string | Store | { refused: string } {
+  const spec = config.store ?? 'sqlite:./data/gangway.db';
+  if (typeof spec !== 'string') return spec;
+  const text = spec.trim();
+  if (text === 'memory' || text === ':memory:' || text === 'sqlite::memory:') {
+    return { refused: `the store is "${text}": it lives only inside the serving process; configure a durable store or pass --store` };
+  }
+  if (!text.startsWith('sqlite:') || text.startsWith('sqlite://') || text === 'sqlite:') return text;
+  const path = resolve(cwd, text.slice('sqlite:'.length));
+  if (mustExist && !existsSync(path)) return { refused: `no SQLite database at ${path}: nothing has been recorded there yet` };
+  return `sqlite:${path}`;
 }

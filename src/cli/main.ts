@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { GangwayConfigError } from '../errors.ts';
+import { AUDIT_HELP, auditCommand } from './audit.ts';
 import { IMPORT_HELP, importCommand } from './import.ts';
 import { init } from './init.ts';
 import { serve } from './serve.ts';
@@ -20,7 +21,7 @@ ${IMPORT_HELP}  gangway tokens create --tenant T [--kind api_key|management] [--
   gangway tokens revoke ID [--tenant T]
       Mint, list and revoke API keys and management tokens in the project's store
       (the secret is printed once). Also: --cwd DIR, --config FILE, --store SPEC.
-  gangway help
+${AUDIT_HELP}  gangway help
 `;
 
 /** CLI entry: returns the exit code. Configuration errors print one clear line, no stack. */
@@ -50,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
         return await importCommand(rest);
       case 'tokens':
         return await tokensCommand(rest, {});
+      case 'audit':
+        return await auditCommand(rest);
       case undefined:
       case 'help':
       case '--help':

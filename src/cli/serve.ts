@@ -3,6 +3,7 @@ import { createGangway } from '../app.ts';
 import { createLogger } from '../logger.ts';
 import type { GangwayConfig } from '../config.ts';
 import { SUPPORTED_VERSIONS } from '../protocol/eras.ts';
+import { limitsApply, resolvePolicy } from '../policy/config.ts';
 import { isLoopbackHost } from '../transport/guard.ts';
 import { applyOverrides, loadConfig } from './load-config.ts';
 
@@ -38,6 +39,7 @@ export async function serve(flags: ServeFlags, out: NodeJS.WritableStream = proc
       `  protocol       ${SUPPORTED_VERSIONS.join(', ')}${config.http?.stateless ? ' (2025 eras stateless)' : ''}`,
       `  store          ${store}`,
       ...authLines(config, new URL(url).origin),
+      ...policyLines(config, app.enabled, r.toolList.filter((t) => t.def.destructive).length),
       '',
       `  Connect:  claude mcp add --transport http ${slug(config.name)} ${url}`,
       `            npx @modelcontextprotocol/inspector  (Streamable HTTP, URL ${url})`,
@@ -77,6 +79,20 @@ function authLines(config: GangwayConfig, origin: string): string[] {
   // The page needs a sign-in: the configured one, or the built-in email sign-in on loopback.
   const signIn = a.signIn ?? (isLoopbackHost(new URL(origin).hostname) ? 'email' : undefined);
   if (signIn && (a.apiKeyHeader !== false || a.managementTokenHeader !== false || a.oauth)) lines.push(`  API tokens     ${origin}/settings/tokens  (or gangway tokens create)`);
+  return lines;
+}
+
+/** What the banner says about the guard rails: limits, quotas, confirmation, the master switch. */
+function policyLines(config: GangwayConfig, enabled: boolean, destructive: number): string[] {
+  if (!enabled) return ['  MCP surface    DISABLED (enabled: false or GANGWAY_MCP_ENABLED=0): every MCP and OAuth route answers 404'];
+  const p = resolvePolicy(config.policy);
+  const limited = limitsApply(config);
+  const rate = p.limits.perCredential;
+  const parts = [limited && rate ? `${rate.max} requests per ${rate.windowMs / 1000} s per credential` : 'no rate limit'];
+  if (limited && p.quotas) parts.push(`monthly quotas (${Object.keys(p.quotas.plans).join(', ')})`);
+  const lines = [`  limits         ${parts.join('; ')}`];
+  if (destructive) lines.push(`  confirmation   ${destructive} destructive tool${destructive === 1 ? '' : 's'} ask${destructive === 1 ? 's' : ''} first (${p.confirmation.mode})`);
+  lines.push(`  audit          ${p.audit ? 'every call, in the store (gangway audit tail)' : 'off'}`);
   return lines;
 }
 

@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { newSecret } from '../auth/secrets.ts';
 import type { GangwayConfig } from '../config.ts';
@@ -6,7 +6,7 @@ import { GangwayConfigError } from '../errors.ts';
 import { credentialState } from '../store/credential-state.ts';
 import { openStore } from '../store/index.ts';
 import type { ApiKeyKind, ApiKeyRecord, Store } from '../store/types.ts';
-import { applyOverrides, loadConfig } from './load-config.ts';
+import { applyOverrides, loadConfig, projectStore } from './load-config.ts';
 
 export const TOKENS_HELP = `Usage:
   gangway tokens create --tenant T [--kind api_key|management] [--name N] [--scopes a,b]
@@ -78,7 +78,7 @@ export async function tokensCommand(argv: string[], opts: Io = {}): Promise<numb
     const cwd = resolve(f.cwd ?? opts.cwd ?? '.');
     const { config: loaded } = await loadConfig(cwd, f.config);
     const config = applyOverrides(loaded, { store: f.store }, process.env);
-    store = await openStore(storeSpec(config, cwd));
+    store = await openStore(cliStore(config, cwd));
 
     if (sub === 'create') {
       if (!tenant) throw new UsageError('tokens create needs --tenant (the workspace the key acts for)');
@@ -171,21 +171,6 @@ async function revoke(config: GangwayConfig, store: Store, ref: string, tenant: 
   return 0;
 }
 
-/** The store `serve` would open: relative SQLite paths are the project directory's. */
-function storeSpec(config: GangwayConfig, cwd: string): string | Store {
-  const spec = config.store ?? 'sqlite:./data/gangway.db';
-  if (typeof spec !== 'string') return spec;
-  const text = spec.trim();
-  if (text === 'memory' || text === ':memory:' || text === 'sqlite::memory:') {
-    throw new UsageError(`the store is "${text}": a key created here would vanish at once; configure a durable store or pass --store`);
-  }
-  if (text.startsWith('sqlite:') && !text.startsWith('sqlite://')) {
-    const path = text.slice('sqlite:'.length);
-    if (path && !isAbsolute(path)) return `sqlite:${resolve(cwd, path)}`;
-  }
-  return text;
-}
-
 function headerFor(config: GangwayConfig, kind: ApiKeyKind): string {
   const h = kind === 'api_key' ? config.auth?.apiKeyHeader : config.auth?.managementTokenHeader;
   if (h === false) {
@@ -252,4 +237,10 @@ function table(keys: ApiKeyRecord[]): string {
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function cliStore(config: GangwayConfig, cwd: string): string | Store {
+  const spec = projectStore(config, cwd, false);
+  if (typeof spec === 'object' && 'refused' in spec) throw new UsageError(spec.refused);
+  return spec;
 }

@@ -1,5 +1,6 @@
 import type { SignedInUser } from '../auth/config.ts';
 import { hostOf, PATHS, type WebContext, type WebHandler } from '../auth/web-context.ts';
+import { overWebLimit } from '../policy/web-limit.ts';
 import { consentPage } from '../ui/consent-page.ts';
 import { errorPage, readForm, seeOther } from '../ui/html.ts';
 import { parseAuthorizationRequest } from './authorization-request.ts';
@@ -23,9 +24,14 @@ const refused = (message: string, cookies: string[] = []) => {
  * /oauth/authorize (OAuth 2.1 4.1.1). GET checks the request, signs the user in through the
  * product's hook, and shows the consent page; POST (the consent form) records the decision and
  * redirects with a code or `access_denied`. Never CORS (SECURITY 25); every page no-frame
- * (html.ts).
+ * (html.ts); both methods count against `policy.limits.web.authorize` per client address.
  */
-export const authorizeRoute: WebHandler = async (request, ctx) => {
+export const authorizeRoute: WebHandler = async (request, ctx, peer) => {
+  if (request.method === 'GET' || request.method === 'POST') {
+    // SECURITY 40: a per-address budget, checked before the request is read or anything is stored.
+    const limited = await overWebLimit(ctx, peer, 'authorize', ctx.limits.authorize, 'page');
+    if (limited) return limited;
+  }
   if (request.method === 'GET') return show(request, ctx);
   if (request.method === 'POST') return decide(request, ctx);
   const res = errorPage(405, 'Method not allowed', 'Use GET or POST.');

@@ -7,6 +7,7 @@ import { newTokenPair, spend, tokenResponse } from './issue-tokens.ts';
 import { OAuthError, requiredParam } from './oauth-error.ts';
 import { isCodeVerifier, pkceMatches } from './pkce.ts';
 import { boundResource, resourceParam } from './resource-indicator.ts';
+import type { TokenAudit } from './token-audit.ts';
 
 const invalidGrant = (why: string) => new OAuthError('invalid_grant', why);
 
@@ -15,7 +16,12 @@ const invalidGrant = (why: string) => new OAuthError('invalid_grant', why);
  * it is spent, so a failed attempt (wrong verifier, wrong redirect) does not burn a valid code
  * (SECURITY 27); then `consume` spends it and inserts the tokens in one atomic step.
  */
-export async function authorizationCodeGrant(ctx: WebContext, client: OAuthClient, form: URLSearchParams): Promise<Response> {
+export async function authorizationCodeGrant(
+  ctx: WebContext,
+  client: OAuthClient,
+  form: URLSearchParams,
+  audit: TokenAudit,
+): Promise<Response> {
   const code = requiredParam(form, 'code');
   const redirectUri = requiredParam(form, 'redirect_uri');
   // RFC 7636 4.5 / OAuth 2.1 4.1.3: every code was issued with a challenge, so a verifier is required.
@@ -26,11 +32,17 @@ export async function authorizationCodeGrant(ctx: WebContext, client: OAuthClien
   const { store } = await ctx.stores();
   const hash = hashSecret(code);
   const t = await store.tokens.findByHash(hash);
+  if (t?.kind === 'code') {
+    // whose credential was presented, even by the wrong client: that is what an investigation needs
+    audit.subject = t.subject;
+    audit.tenant = t.tenant;
+  }
   if (!t || t.kind !== 'code' || t.clientId !== client.clientId) throw invalidGrant('the authorization code is invalid');
   const state = credentialState(t, ctx.now());
   if (state === 'used') {
     // RFC 9700 4.2.4 / OAuth 2.1 4.1.3: a replayed code revokes what its first redemption issued.
     await revokeGrant(ctx, store, t, 'code_reuse');
+    audit.reuseRevoked = true;
     throw invalidGrant('the authorization code was already used; the tokens it issued are revoked');
   }
   if (state !== 'active') throw invalidGrant(`the authorization code is ${state}`);
@@ -50,7 +62,10 @@ export async function authorizationCodeGrant(ctx: WebContext, client: OAuthClien
   const r = await spend(() => store.tokens.consume(hash, 'code', pair.rows));
   if (!r.ok) {
     // Two redemptions racing: the loser sees `reused` and ends the grant (the winner's tokens included).
-    if (r.reason === 'reused' && r.token) await revokeGrant(ctx, store, r.token, 'code_reuse');
+    if (r.reason === 'reused' && r.token) {
+      await revokeGrant(ctx, store, r.token, 'code_reuse');
+      audit.reuseRevoked = true;
+    }
     throw invalidGrant(`the authorization code is ${r.reason === 'reused' ? 'already used' : r.reason.replace('_', ' ')}`);
   }
   if (client.kind === 'registered') {

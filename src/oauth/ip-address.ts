@@ -55,8 +55,11 @@ function classifyV4(n: number): AddressClass {
   return 'public';
 }
 
-/** Eight 16-bit groups, or null. Accepts `::` compression, an embedded dotted IPv4 tail and a zone id. */
-function v6Groups(ip: string): number[] | null {
+/**
+ * Eight 16-bit groups, or null. Accepts `::` compression, an embedded dotted IPv4 tail and a zone
+ * id. Also used by policy/client-ip.ts.
+ */
+export function v6Groups(ip: string): number[] | null {
   let s = ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip;
   const zone = s.indexOf('%');
   if (zone >= 0) s = s.slice(0, zone);

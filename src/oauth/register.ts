@@ -1,6 +1,7 @@
 import { newSecret, randomId } from '../auth/secrets.ts';
-import type { PeerInfo, WebContext, WebHandler } from '../auth/web-context.ts';
+import type { WebHandler } from '../auth/web-context.ts';
 import { json } from '../auth/web-routes.ts';
+import { overWebLimit } from '../policy/web-limit.ts';
 import { validateClientMetadata } from './client-metadata.ts';
 import { answerOAuth, OAuthError } from './oauth-error.ts';
 
@@ -10,15 +11,16 @@ const HOUR_MS = 3600_000;
 /**
  * POST /oauth/register: RFC 7591 dynamic client registration (SECURITY 16). Redirect URIs are
  * https or loopback http, nothing else; a confidential client gets a `gws_` secret shown once
- * and stored as a hash (SECURITY 32); registrations are rate-limited per peer address
- * (`X-Forwarded-For` is never read, SECURITY 40) and expire unused (maintenance.ts).
+ * and stored as a hash (SECURITY 32); registrations are rate-limited per client address
+ * (policy/client-ip.ts, SECURITY 40) and expire unused (maintenance.ts).
  */
 export const registerRoute: WebHandler = (request, ctx, peer) =>
   answerOAuth(async () => {
     if (request.method !== 'POST') throw new OAuthError('invalid_request', 'use POST', 405);
     const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/json') throw new OAuthError('invalid_client_metadata', 'the body must be application/json');
-    const limited = await rateLimited(ctx, peer);
+    // SECURITY 40: registration has its own per-address budget (`registration.perHourPerIp`), across processes.
+    const limited = await overWebLimit(ctx, peer, 'register', { max: ctx.oauth!.registration!.perHourPerIp, windowMs: HOUR_MS }, 'json');
     if (limited) return limited;
     const body = await readJson(request);
     const meta = validateClientMetadata(body);
@@ -47,20 +49,6 @@ export const registerRoute: WebHandler = (request, ctx, peer) =>
       { pragma: 'no-cache' },
     );
   });
-
-/** SECURITY 40: registration has its own limit, per peer address, across processes (Ephemeral). */
-async function rateLimited(ctx: WebContext, peer: PeerInfo): Promise<Response | null> {
-  const limit = ctx.oauth!.registration!.perHourPerIp;
-  const { ephemeral } = await ctx.stores();
-  const { value, ttlMs } = await ephemeral.increment(`oauth:register:${peer.ip}`, 1, HOUR_MS);
-  if (value <= limit) return null;
-  const retry = String(Math.max(1, Math.ceil(ttlMs / 1000)));
-  return json(
-    429,
-    { error: 'invalid_request', error_description: `too many registrations from this address; retry in ${retry} s` },
-    { 'retry-after': retry },
-  );
-}
 
 async function readJson(request: Request): Promise<unknown> {
   let text: string;

@@ -2,6 +2,7 @@ import type { ValidateFunction } from 'ajv';
 import { ToolError } from '../errors.ts';
 import { missingScopes } from '../policy/access.ts';
 import { createAjv, describeErrors } from '../registry/schema.ts';
+import { operationResourceId } from './resource-id.ts';
 import type { HandlerContext, ToolDefinition } from '../registry/types.ts';
 import type { Manifest, OperationPlan } from './operation.ts';
 import { OperationIndex } from './search.ts';
@@ -121,6 +122,11 @@ export function metaTools(manifest: Manifest, catalog: readonly OperationPlan[],
       input: invokeInput,
       annotations: { ...OPEN_WORLD, readOnlyHint: false, destructiveHint: true },
       destructive: true,
+      // The confirmation names the operation and what it acts on: `delete_repo acme/widgets`.
+      resourceId: (args) => {
+        const plan = typeof args.name === 'string' ? byName.get(args.name) : undefined;
+        return plan ? `${plan.tool} ${operationResourceId(plan, (args.arguments ?? {}) as Record<string, unknown>)}` : String(args.name);
+      },
       handler: invoke(true),
     });
   }

@@ -1,4 +1,5 @@
 import type { CallToolResult, HandlerContext, ToolDefinition } from '../registry/types.ts';
+import { operationResourceId } from './resource-id.ts';
 import { OpenApiImportError } from './errors.ts';
 import { META_TOOL_NAMES, metaTools } from './meta-tools.ts';
 import type { Manifest, OperationPlan } from './operation.ts';
@@ -78,8 +79,10 @@ export function operationTool(plan: OperationPlan, call: OperationCall): ToolDef
   if (plan.description !== undefined) def.description = plan.description;
   if (plan.outputSchema !== undefined) def.output = plan.outputSchema;
   if (plan.scopes.length) def.scopes = plan.scopes;
+  if (plan.destructive) def.resourceId = (args) => operationResourceId(plan, args);
   return def;
 }
+
 
 /**
  * The registry's tools for an imported API, in the chosen mode. Cheap: no schema is compiled

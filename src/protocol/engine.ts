@@ -1,4 +1,4 @@
-import { principalKey } from '../auth/principal.ts';
+import { type Principal, principalKey } from '../auth/principal.ts';
 import { invalidParams, methodNotFound } from '../errors.ts';
 import type { ListKind, Registry } from '../registry/registry.ts';
 import { complete } from './completion.ts';
@@ -8,7 +8,7 @@ import { getPrompt } from './prompts.ts';
 import { readResource, subscribe } from './resources.ts';
 import { isLogLevel, type RequestScope } from './scope.ts';
 import { promptWire, resourceWire, templateWire, toolWire } from './shape.ts';
-import { callTool, type ToolRunnerOptions } from './tools.ts';
+import { type CallPipeline, callTool, type ToolRunnerOptions } from './tools.ts';
 
 export interface ServerInfo {
   name: string;
@@ -27,6 +27,15 @@ export interface EngineOptions {
   listTtlMs: number;
   stateCodec: RequestStateCodec;
   onHandlerError: ToolRunnerOptions['onHandlerError'];
+  pipeline?: CallPipeline;
+  /** `permitted`: lists show only what the caller may use (cached per scope set). */
+  listFilter?: ListFilter;
+}
+
+/** Decides what a caller sees in lists; `key` names the visibility set (cached per key). */
+export interface ListFilter {
+  key(principal: Principal): string | null;
+  visible(principal: Principal, item: { scopes?: string[]; anonymous?: boolean }): boolean;
 }
 
 type Method = (params: Record<string, unknown> | undefined, scope: RequestScope) => unknown;
@@ -43,6 +52,7 @@ export class Engine {
   private readonly modernOnly: Map<string, Method>;
   private readonly discoverBytes: Buffer;
   private readonly firstPages = new Map<ListKind, Map<Era, Buffer>>();
+  private readonly visibleSets = new Map<string, unknown[]>();
 
   constructor(private readonly o: EngineOptions) {
     const r = o.registry;
@@ -56,7 +66,15 @@ export class Engine {
       ...(hasCompletions ? { completions: {} } : {}),
       logging: {},
     };
-    const runner: ToolRunnerOptions = { registry: r, timeoutMs: o.timeoutMs, onHandlerError: o.onHandlerError };
+    const runner: ToolRunnerOptions = {
+      registry: r,
+      timeoutMs: o.timeoutMs,
+      onHandlerError: o.onHandlerError,
+      ...(o.pipeline ? { pipeline: o.pipeline } : {}),
+    };
+    const pipeline = o.pipeline;
+    const read = (method: string, key: 'uri' | 'name', run: Method): Method =>
+      pipeline ? (p, s) => pipeline.read(method, typeof p?.[key] === 'string' ? p[key] : '', s, () => run(p, s)) : run;
 
     this.shared = new Map<string, Method>([
       ['tools/list', (p, s) => this.list('tools', r.toolList, p, s, toolWire)],
@@ -64,8 +82,8 @@ export class Engine {
       ['resources/templates/list', (p, s) => this.list('resources/templates', r.templates, p, s, templateWire)],
       ['prompts/list', (p, s) => this.list('prompts', r.promptList, p, s, promptWire)],
       ['tools/call', (p, s) => this.roundTrip(p, s, 'name', (p2, s2) => callTool(p2, s2, runner))],
-      ['resources/read', (p, s) => this.roundTrip(p, s, 'uri', (p2, s2) => readResource(p2, s2, r))],
-      ['prompts/get', (p, s) => this.roundTrip(p, s, 'name', (p2, s2) => getPrompt(p2, s2, r))],
+      ['resources/read', (p, s) => this.roundTrip(p, s, 'uri', read('resources/read', 'uri', (p2, s2) => readResource(p2, s2, r)))],
+      ['prompts/get', (p, s) => this.roundTrip(p, s, 'name', read('prompts/get', 'name', (p2, s2) => getPrompt(p2, s2, r)))],
       ['completion/complete', (p, s) => complete(p, s, r)],
     ]);
     this.legacyOnly = new Map<string, Method>([
@@ -127,6 +145,18 @@ export class Engine {
     };
   }
 
+  /** The items of a list one visibility set may see, computed once per set (a bounded cache). */
+  private visible<T>(kind: ListKind, items: readonly T[], vkey: string, principal: Principal): readonly T[] {
+    const key = `${kind}\u0000${vkey}`;
+    let seen = this.visibleSets.get(key) as T[] | undefined;
+    if (!seen) {
+      const filter = this.o.listFilter!;
+      seen = items.filter((i) => filter.visible(principal, guardOf(i)));
+      if (this.visibleSets.size < 1024) this.visibleSets.set(key, seen);
+    }
+    return seen;
+  }
+
   private list<T>(
     kind: ListKind,
     items: readonly T[],
@@ -137,8 +167,10 @@ export class Engine {
     const era = scope.era;
     let offset = 0;
     const cursor = params?.cursor;
+    const vkey = this.o.listFilter?.key(scope.principal) ?? null;
+    if (vkey !== null) items = this.visible(kind, items, vkey, scope.principal);
     // The first page (usually the only one) is found by object identity: no key string per call.
-    const first = cursor === undefined ? this.firstPages.get(kind)?.get(era) : undefined;
+    const first = cursor === undefined && vkey === null ? this.firstPages.get(kind)?.get(era) : undefined;
     if (first) return first;
     if (cursor !== undefined) {
       const parsed = typeof cursor === 'string' ? this.o.registry.parseCursor(kind, cursor) : null;
@@ -148,7 +180,7 @@ export class Engine {
       }
       offset = parsed;
     }
-    const bytes = this.o.registry.listPage(kind, items, offset, era.version, (page, nextCursor) => {
+    const bytes = this.o.registry.listPage(kind, items, offset, vkey === null ? era.version : `${era.version}\u0001${vkey}`, (page, nextCursor) => {
       const key = kind === 'resources/templates' ? 'resourceTemplates' : kind;
       const result: Record<string, unknown> = { [key]: page.map((i) => wire(i, era)) };
       if (nextCursor) result.nextCursor = nextCursor;
@@ -159,7 +191,7 @@ export class Engine {
       }
       return result;
     });
-    if (offset === 0) {
+    if (offset === 0 && vkey === null) {
       let byEra = this.firstPages.get(kind);
       if (!byEra) this.firstPages.set(kind, (byEra = new Map()));
       byEra.set(era, bytes);
@@ -199,15 +231,18 @@ export class Engine {
       if (typeof given !== 'object' || given === null || Array.isArray(given)) {
         throw invalidParams('inputResponses must be an object keyed like inputRequests');
       }
+      // `gangway:` keys are the server's own, carried only inside the signed state.
+      if (Object.keys(given).some((k) => k.startsWith('gangway:'))) throw invalidParams('inputResponses keys starting with "gangway:" are reserved');
       answers = { ...answers, ...(given as Record<string, unknown>) };
     }
-    if (params?.requestState !== undefined || given !== undefined) scope.inputResponses = answers;
+    // Always set: the policy pipeline may add its own record to what the next state carries.
+    scope.inputResponses = answers;
     const asked = (err: unknown) => {
       if (!(err instanceof InputRequired)) throw err;
       return {
         resultType: 'input_required',
         inputRequests: err.requests,
-        requestState: this.o.stateCodec.seal(binding(), answers),
+        requestState: this.o.stateCodec.seal(binding(), scope.inputResponses ?? answers),
       };
     };
     try {
@@ -217,4 +252,10 @@ export class Engine {
       return asked(err);
     }
   }
+}
+
+/** Tools and templates keep their definition under `def`; resources and prompts are definitions. */
+function guardOf(item: unknown): { scopes?: string[]; anonymous?: boolean } {
+  const i = item as { def?: { scopes?: string[]; anonymous?: boolean }; scopes?: string[]; anonymous?: boolean };
+  return i.def ?? i;
 }

@@ -19,6 +19,8 @@ export interface RequestScope {
   readonly progressToken: string | number | undefined;
   /** Level enabled for notifications/message, or undefined for none. */
   readonly logLevel: LogLevel | undefined;
+  /** The answer may become an SSE stream (the client accepts it and this is not a batch). */
+  readonly streamable: boolean;
   /** Created on first read. */
   readonly signal: AbortSignal;
   /** True once aborted; reading it does not create the signal. */

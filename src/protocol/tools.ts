@@ -13,7 +13,21 @@ export interface ToolRunnerOptions {
   timeoutMs: number;
   /** Called with the error a handler threw that was not a ToolError (logged, never sent). */
   onHandlerError(tool: string, err: unknown, scope: RequestScope): string;
+  /** policy/: confirmation, audit and secrets around every validated call. */
+  pipeline?: CallPipeline;
 }
+
+export type WireResult = CallToolResult & { resultType?: string };
+/** Runs a validated call: handler, deadline, result shaped for the era. */
+export type RunTool = (tool: CompiledTool, args: Record<string, unknown>, scope: RequestScope) => WireResult | Promise<WireResult>;
+
+/** What protocol/ asks of policy/ (which implements it): protocol/ never imports policy/. */
+export interface CallPipeline {
+  tool(tool: CompiledTool, args: Record<string, unknown>, scope: RequestScope, run: RunTool): WireResult | Promise<WireResult>;
+  read(method: string, target: string, scope: RequestScope, run: () => unknown): unknown;
+}
+
+const runners = new WeakMap<ToolRunnerOptions, RunTool>();
 
 /** tools/call: find, validate, run with a deadline, normalise the result for the era. */
 /** Synchronous when the handler is: a quick tool is answered without a promise in between. */
@@ -37,7 +51,10 @@ export function callTool(
     if (scope.era.validationAsToolError) return errorResult(message, scope.era);
     throw invalidParams(message);
   }
-  return runTool(tool, args as Record<string, unknown>, scope, o);
+  if (!o.pipeline) return runTool(tool, args as Record<string, unknown>, scope, o);
+  let run = runners.get(o);
+  if (!run) runners.set(o, (run = (t, a, s) => runTool(t, a, s, o)));
+  return o.pipeline.tool(tool, args as Record<string, unknown>, scope, run);
 }
 
 function runTool(
@@ -132,5 +149,3 @@ function forEra(result: CallToolResult, era: Era): WireResult {
   out.resultType = 'complete';
   return out;
 }
-
-type WireResult = CallToolResult & { resultType?: string };

@@ -188,7 +188,8 @@ export class Registry {
       const end = Math.min(items.length, offset + this.pageSize);
       const next = end < items.length ? this.cursor(kind, end) : undefined;
       bytes = Buffer.from(JSON.stringify(build(items.slice(offset, end), next)));
-      this.cache.set(cacheKey, bytes);
+      // Bounded: per-visibility-set pages must not grow without end.
+      if (this.cache.size < 4096) this.cache.set(cacheKey, bytes);
     }
     return bytes;
   }

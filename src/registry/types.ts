@@ -125,6 +125,11 @@ export interface ToolDefinition<Args = Record<string, unknown>> {
   scopes?: string[];
   /** Needs the two-step confirmation (policy/). Implies `annotations.destructiveHint`. */
   destructive?: boolean;
+  /**
+   * The Resource id a confirmation shows and wants echoed: an argument's name, or a function of
+   * the arguments. Default: the argument `id`, else the arguments ending in `id`, else the name.
+   */
+  resourceId?: string | ((args: Args) => string);
   /** May be called with no credential at all. */
   anonymous?: boolean;
   /** Overrides the server's per-request timeout. */

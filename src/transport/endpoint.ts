@@ -16,10 +16,20 @@ import { parseStrictJson } from './strict-json.ts';
 export interface HttpInput {
   readonly method: string;
   header(name: string): string | undefined;
+  /** The peer's socket address, when the face knows it (policy/ derives the client address). */
+  readonly remoteAddress: string | undefined;
 }
 
 export type Authenticate = (input: HttpInput) => Principal | HttpReply | Promise<Principal | HttpReply>;
 export type Gate = (principal: Principal, request: RpcRequest, input: HttpInput) => HttpReply | null;
+/** A request over a limit: answered 429 with these headers and a JSON-RPC error. */
+export interface LimitRefusal {
+  message: string;
+  headers: Record<string, string>;
+  data: Record<string, unknown>;
+}
+/** Rate, concurrency and quota for one POST's requests: a refusal, or a release to call per finished request. */
+export type Admit = (principal: Principal, requests: readonly RpcRequest[], input: HttpInput) => Promise<LimitRefusal | (() => void) | null>;
 
 export interface EndpointOptions {
   engine: Engine;
@@ -32,6 +42,8 @@ export interface EndpointOptions {
   authenticate: Authenticate;
   /** Per-request access check once the caller is known (policy/): a refusal is answered as it is. */
   gate?: Gate;
+  /** Limits, once access is granted (policy/). */
+  admit?: Admit;
   /** Deadline for requests other than tools/call. */
   timeoutMs: number;
   logger: Logger;
@@ -79,7 +91,7 @@ export class McpEndpoint {
     if (origin === undefined || !originAllowed(origin, this.o.guard)) return undefined;
     return {
       'access-control-allow-origin': origin,
-      'access-control-expose-headers': 'mcp-session-id, mcp-protocol-version, www-authenticate',
+      'access-control-expose-headers': 'mcp-session-id, mcp-protocol-version, www-authenticate, retry-after, ratelimit, ratelimit-policy',
       vary: 'origin',
     };
   }
@@ -124,6 +136,36 @@ export class McpEndpoint {
     p.then(
       (r) => ('status' in r ? call.deliver(r) : next(r)),
       (err) => call.deliver(this.crash(err)),
+    );
+  }
+
+  /**
+   * Counts the requests against the limits, then continues with the release to call when each
+   * has its answer. Over a limit: 429. The limits store unreachable: 503, closed (no call runs).
+   */
+  private withAdmission(
+    principal: Principal,
+    requests: readonly RpcRequest[],
+    input: HttpInput,
+    call: Call,
+    next: (release: (() => void) | undefined) => void,
+  ): void {
+    const admit = this.o.admit;
+    if (!admit) return next(undefined);
+    admit(principal, requests, input).then(
+      (r) => {
+        if (r === null) return next(undefined);
+        if (typeof r === 'function') return next(r);
+        call.deliver(errorReply(requests[0]?.id ?? null, new RpcError(RpcCode.RateLimited, r.message, r.data, 429), r.headers));
+      },
+      (err) => {
+        const ref = this.report(err);
+        call.deliver(
+          errorReply(requests[0]?.id ?? null, new RpcError(RpcCode.InternalError, `Service unavailable: limits cannot be checked (reference ${ref})`, undefined, 503), {
+            'retry-after': '5',
+          }),
+        );
+      },
     );
   }
 
@@ -189,17 +231,23 @@ export class McpEndpoint {
     this.withPrincipal(input, call, (principal) => {
       const refused = this.o.gate?.(principal, msg, input);
       if (refused) return call.deliver(refused);
-      if (msg.method === 'subscriptions/listen') return call.deliver(this.o.hub.listen(msg));
-      call.cancel = runRequest(this.o.engine, msg, {
-        era,
-        principal,
-        session: undefined,
-        clientCapabilities: envelope.clientCapabilities,
-        logLevel: envelope.logLevel,
-        streamable: acceptedTypes(input.header('accept')).sse,
-        timeoutMs: this.o.timeoutMs,
-        onError: this.report,
-        deliver: call.deliver,
+      this.withAdmission(principal, [msg], input, call, (release) => {
+        if (msg.method === 'subscriptions/listen') {
+          call.deliver(this.o.hub.listen(msg));
+          return release?.();
+        }
+        call.cancel = runRequest(this.o.engine, msg, {
+          era,
+          principal,
+          session: undefined,
+          clientCapabilities: envelope.clientCapabilities,
+          logLevel: envelope.logLevel,
+          streamable: acceptedTypes(input.header('accept')).sse,
+          timeoutMs: this.o.timeoutMs,
+          onError: this.report,
+          deliver: call.deliver,
+          ...(release ? { onFinish: release } : {}),
+        });
       });
     });
   }
@@ -220,11 +268,14 @@ export class McpEndpoint {
       }
       const { era, result, clientCapabilities, clientInfo } = negotiated;
       if (this.o.stateless) return call.deliver(jsonReply(200, resultMessage(init.id, result)));
-      return this.withPrincipal(input, call, (principal) => {
-        const session = new Session(principalKey(principal), era, clientCapabilities, clientInfo, this.o.now());
-        this.o.sessions.add(session);
-        call.deliver(jsonReply(200, resultMessage(init.id, result), { 'mcp-session-id': session.id }));
-      });
+      return this.withPrincipal(input, call, (principal) =>
+        this.withAdmission(principal, [init], input, call, (release) => {
+          const session = new Session(principalKey(principal), era, clientCapabilities, clientInfo, this.o.now());
+          this.o.sessions.add(session);
+          call.deliver(jsonReply(200, resultMessage(init.id, result), { 'mcp-session-id': session.id }));
+          release?.();
+        }),
+      );
     }
     this.withPrincipal(input, call, (principal) => this.legacyRequests(input, headerEra, messages, batch, call, principal));
   }
@@ -275,7 +326,22 @@ export class McpEndpoint {
         if (refused) return call.deliver(refused);
       }
     }
+    this.withAdmission(principal, requests, input, call, (release) =>
+      this.runLegacy(requests, errors, batch, era, session, input, principal, call, release),
+    );
+  }
 
+  private runLegacy(
+    requests: RpcRequest[],
+    errors: string[],
+    batch: boolean,
+    era: Era,
+    session: Session | undefined,
+    input: HttpInput,
+    principal: Principal,
+    call: Call,
+    release: (() => void) | undefined,
+  ): void {
     const options: ExchangeOptions = {
       era,
       principal,
@@ -287,6 +353,7 @@ export class McpEndpoint {
       timeoutMs: this.o.timeoutMs,
       onError: this.report,
       deliver: call.deliver,
+      ...(release ? { onFinish: release } : {}),
     };
     if (!batch) {
       call.cancel = runRequest(this.o.engine, requests[0]!, options);

@@ -22,6 +22,8 @@ export interface ExchangeOptions {
   streamable: boolean;
   onError(err: unknown): string;
   deliver(reply: HttpReply): void;
+  /** Called once when the answer is complete (the concurrency cap's release). */
+  onFinish?: () => void;
 }
 
 /**
@@ -83,6 +85,10 @@ class Exchange implements RequestScope {
     this.logLevel = o.logLevel;
   }
 
+  get streamable(): boolean {
+    return this.o.streamable;
+  }
+
   get signal(): AbortSignal {
     return (this.controller ??= new AbortController()).signal;
   }
@@ -108,6 +114,7 @@ class Exchange implements RequestScope {
   finish(body: Body, status: number): void {
     if (this.done) return;
     this.done = true;
+    this.o.onFinish?.();
     const inflight = this.session?.inflight;
     if (inflight?.get(this.id) === this) inflight.delete(this.id);
     if (this.outbox) {

@@ -4,10 +4,11 @@ import { type HttpReply, httpError } from './replies.ts';
 const encoder = new TextEncoder();
 
 /** The web-standard face of the MCP endpoint: Request in, Response out. */
-export async function serveFetch(endpoint: McpEndpoint, maxBodyBytes: number, request: Request): Promise<Response> {
+export async function serveFetch(endpoint: McpEndpoint, maxBodyBytes: number, request: Request, ip?: string): Promise<Response> {
   const url = new URL(request.url);
   const input: HttpInput = {
     method: request.method,
+    remoteAddress: ip,
     // A Request built in code has no Host header; its URL says where it was sent.
     header: (name) => request.headers.get(name) ?? (name === 'host' ? url.host : undefined),
   };

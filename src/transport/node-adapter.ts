@@ -60,9 +60,14 @@ export function cancelIfUnfinished(res: ServerResponse): void {
 class NodeInput implements HttpInput {
   readonly method: string;
   private readonly headers: IncomingMessage['headers'];
+  private readonly req: IncomingMessage;
   constructor(req: IncomingMessage) {
     this.method = req.method ?? 'GET';
     this.headers = req.headers;
+    this.req = req;
+  }
+  get remoteAddress(): string | undefined {
+    return this.req.socket.remoteAddress;
   }
   /** Bound so that it can be passed around as a function (checkStandardHeaders). */
   readonly header = (name: string): string | undefined => {

@@ -1,4 +1,5 @@
 import { PATHS, type WebContext, type WebHandler } from '../auth/web-context.ts';
+import { overWebLimit } from '../policy/web-limit.ts';
 import type { Browser } from './browser.ts';
 import { errorPage, esc, htmlPage, readForm, seeOther } from './html.ts';
 
@@ -8,7 +9,7 @@ import { errorPage, esc, htmlPage, readForm, seeOther } from './html.ts';
  * only says so. Works without JavaScript; the form carries a single-use CSRF token bound to the
  * browser (SECURITY 22); 303 after the POST (SECURITY 25).
  */
-export const signInRoute: WebHandler = async (request, ctx) => {
+export const signInRoute: WebHandler = async (request, ctx, peer) => {
   if (typeof ctx.auth.signIn === 'function') {
     return errorPage(404, 'Sign in', `Sign-in for ${ctx.serverName} is handled by the product itself: go back to the app and sign in there.`);
   }
@@ -18,14 +19,22 @@ export const signInRoute: WebHandler = async (request, ctx) => {
     return form(ctx, browser, safeReturnTo(url.searchParams.get('return_to')));
   }
   if (request.method !== 'POST') return withCookies(errorPage(405, 'Method not allowed', 'Use the sign-in form.'), browser.cookies, { allow: 'GET, POST' });
+  // SECURITY 40: sign-in attempts have their own per-address budget; a refused one reads nothing.
+  const limited = await overWebLimit(ctx, peer, 'signin', ctx.limits.signIn, 'page');
+  if (limited) return limited;
 
   const body = await readForm(request);
   const returnTo = safeReturnTo(body?.get('return_to') ?? null);
+  const email = (body?.get('email') ?? '').trim();
   if (!body || !(await ctx.browsers.checkCsrf(browser, 'signin', body.get('csrf')))) {
+    // the claimed address, when it is one, tells who a forged or replayed form tried to sign in as
+    await auditSignIn(ctx, 'denied', EMAIL.test(email) ? email.toLowerCase() : null, 'csrf');
     return form(ctx, browser, returnTo, 'The form expired or was already used. Please sign in again.', '', 403);
   }
-  const email = (body.get('email') ?? '').trim();
-  if (!EMAIL.test(email)) return form(ctx, browser, returnTo, 'Enter an email address like name@example.com.', email, 400);
+  if (!EMAIL.test(email)) {
+    await auditSignIn(ctx, 'denied', null, 'invalid_email');
+    return form(ctx, browser, returnTo, 'Enter an email address like name@example.com.', email, 400);
+  }
 
   // Session fixation: a sign-in gets a fresh browser id; the old one signs nobody in.
   const fresh = ctx.browsers.of(new Request(request.url));
@@ -33,8 +42,19 @@ export const signInRoute: WebHandler = async (request, ctx) => {
   await ctx.browsers.signIn(fresh, { subject: identity, tenant: identity, name: email });
   await ctx.browsers.signOut(browser);
   ctx.logger.info({ event: 'ui.signin' }, 'browser signed in (built-in email sign-in)');
+  await auditSignIn(ctx, 'ok', identity);
   return seeOther(returnTo ?? PATHS.tokens, fresh.cookies);
 };
+
+/** One `auth.signin` row per attempt past the rate limit; a failed write is logged, never answered. */
+async function auditSignIn(ctx: WebContext, outcome: 'ok' | 'denied', subject: string | null, reason?: 'csrf' | 'invalid_email'): Promise<void> {
+  await ctx
+    .stores()
+    .then(({ store }) =>
+      store.audit.append({ event: 'auth.signin', outcome, subject, tenant: outcome === 'ok' ? subject : null, reason: reason ?? null, detail: { method: 'email' } }),
+    )
+    .catch((err: unknown) => ctx.logger.warn({ err, event: 'auth.signin' }, 'could not write audit record'));
+}
 
 /** Simple on purpose (the address is an identity label here, not a mailbox we write to), length-capped. */
 const EMAIL = /^(?=.{3,254}$)[^\s@<>"'`\\,;:()[\]\x00-\x1f\x7f]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;

@@ -210,7 +210,7 @@ async function render(v: View, o: { notice?: string; error?: string; status?: nu
 </form>`
     : '';
   const body = `${WIDE}<h1>API tokens</h1>
-<p class="muted">Signed in as <strong>${esc(user.name)}</strong> (tenant <code>${esc(user.tenant)}</code>). <a href="${PATHS.signOut}">Sign out</a></p>
+<p class="muted">Signed in as <strong>${esc(user.name)}</strong> (tenant <code>${esc(user.tenant)}</code>). <a href="${PATHS.audit}">Audit log</a> · <a href="${PATHS.signOut}">Sign out</a></p>
 ${o.error ? `<p class="error" role="alert">${esc(o.error)}</p>` : ''}${o.notice ? `<p class="warn" role="status">${esc(o.notice)}</p>` : ''}
 <p class="muted">Revoking takes effect at once on this server and within ${esc(seconds(ctx.auth.cacheMs))} on every other process serving it.</p>
 ${available.length ? `<h2>Keys and tokens</h2>

@@ -33,6 +33,7 @@ before(async () => {
     // A registration limit the run cannot reach: this test checks answers, not the limit.
     auth: { scopes: { read: 'Read', write: 'Write' }, oauth: { autoApprove: true, registration: { perHourPerIp: 1_000_000 } } },
     tools: [{ name: 't', scopes: ['read'], handler: () => 'ok' }],
+    policy: { limits: { web: { token: false, authorize: false, signIn: false } } },
   });
   const res = await app.fetch(
     new Request(`${ORIGIN}/oauth/register`, {

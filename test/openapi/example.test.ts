@@ -59,7 +59,7 @@ describe('examples/openapi through gangway serve', () => {
   it('serves every operation as a tool with annotations and scopes from the spec, and calls the API', async () => {
     const client = await connect(mint('acme', 'todos:read,todos:write'));
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map((t) => t.name), ['listTodos', 'createTodo', 'getTodo', 'updateTodo', 'deleteTodo']);
+    assert.deepEqual(tools.map((t) => t.name), ['listTodos', 'createTodo', 'getTodo', 'updateTodo', 'deleteTodo', 'confirm_destructive_action']);
     assert.equal(tools.find((t) => t.name === 'deleteTodo')!.annotations?.destructiveHint, true);
     assert.equal(tools.find((t) => t.name === 'listTodos')!.annotations?.readOnlyHint, true);
 
@@ -77,7 +77,16 @@ describe('examples/openapi through gangway serve', () => {
     const read = await client.readResource({ uri: `todo://todos/${todo.id}` });
     assert.match((read.contents[0] as { text: string }).text, /write docs/);
 
-    const deleted = await client.callTool({ name: 'deleteTodo', arguments: { id: todo.id } });
+    // DELETE is destructive: nothing happens until the operator's confirmation (seed 000).
+    const pending = await client.callTool({ name: 'deleteTodo', arguments: { id: todo.id } });
+    const parked = pending.structuredContent as { status: string; resourceId: string; token: string };
+    assert.equal(parked.status, 'confirmation_required');
+    assert.equal(parked.resourceId, todo.id);
+    assert.equal((await client.callTool({ name: 'getTodo', arguments: { id: todo.id } })).isError, undefined, 'deleted before confirmation');
+    const deleted = await client.callTool({
+      name: 'confirm_destructive_action',
+      arguments: { token: parked.token, resource_id_echo: parked.resourceId, reason: 'cleaning up the example' },
+    });
     assert.equal(deleted.isError, undefined);
     const gone = await client.callTool({ name: 'getTodo', arguments: { id: todo.id } });
     assert.equal(gone.isError, true);
@@ -124,7 +133,7 @@ describe('gangway import and a server started from the manifest', () => {
       logger: { level: 'silent' },
       openapi: { manifest, upstream: { baseUrl: apiUrl, credentials: () => ({ 'x-api-key': UPSTREAM_KEY, 'x-tenant': 't' }) } },
     });
-    assert.deepEqual(app.registry.toolList.map((t) => t.name), ['listTodos', 'createTodo', 'getTodo', 'updateTodo', 'deleteTodo']);
+    assert.deepEqual(app.registry.toolList.map((t) => t.name), ['listTodos', 'createTodo', 'getTodo', 'updateTodo', 'deleteTodo', 'confirm_destructive_action']);
     await app.close();
   });
 

@@ -287,6 +287,7 @@ describe('exact requests for a sample of real specs, through a real MCP client',
   const upstreams: Upstream[] = [];
   let app: Gangway;
   let client: Client;
+  let destructive = new Set<string>();
 
   before(async () => {
     up = await new RecordingUpstream().start();
@@ -300,7 +301,17 @@ describe('exact requests for a sample of real specs, through a real MCP client',
       const manifest: Manifest = { format: 1, specDigest: '', title: basePath, version: '1', servers: [], operations, listTokens: 0 };
       tools.push(...openapiTools(manifest, { mode: 'all' }, upstream.call));
     }
-    app = createGangway({ name: 'corpus', version: '1.0.0', store: 'memory', logger: { level: 'silent' }, tools, authenticate: () => ({ ...BOB, scopes: [...new Set(tools.flatMap((t) => t.scopes ?? []))] }) });
+    // No rate limit here: this test is about exact requests, and sends hundreds of calls.
+    app = createGangway({
+      name: 'corpus',
+      version: '1.0.0',
+      store: 'memory',
+      logger: { level: 'silent' },
+      tools,
+      authenticate: () => ({ ...BOB, scopes: [...new Set(tools.flatMap((t) => t.scopes ?? []))] }),
+      policy: { limits: { perCredential: false } },
+    });
+    destructive = new Set(tools.filter((t) => t.destructive).map((t) => t.name));
     client = new Client({ name: 'corpus-sample', version: '0.0.0' });
     const headers = { authorization: `Bearer ${CANARY}`, 'x-api-key': CANARY };
     await client.connect(new StreamableHTTPClientTransport(new URL((await app.listen({ port: 0 })).url), { requestInit: { headers } }));
@@ -329,7 +340,13 @@ describe('exact requests for a sample of real specs, through a real MCP client',
     it(`${c.spec}: ${c.plan.tool} (${c.plan.method.toUpperCase()} ${c.plan.path})`, async () => {
       const expected = expectRequest(c.plan, c.args, c.basePath)!;
       const before = up.requests.length;
-      const result = await client.callTool({ name: c.name, arguments: c.args });
+      let result = await client.callTool({ name: c.name, arguments: c.args });
+      if (destructive.has(c.name)) {
+        // A destructive operation does not reach the API until it is confirmed (seed 000).
+        assert.equal(up.requests.length, before, 'a destructive call ran before its confirmation');
+        const pending = result.structuredContent as { token: string; resourceId: string };
+        result = await client.callTool({ name: 'confirm_destructive_action', arguments: { token: pending.token, resource_id_echo: pending.resourceId, reason: 'corpus test' } });
+      }
       assert.notEqual(result.isError, true, JSON.stringify(result.content));
       assert.equal(up.requests.length, before + 1);
       const rec = up.last;

@@ -141,7 +141,7 @@ describe('gangway tokens', () => {
       [['list', '--name', 'x'], /--name does not apply to "tokens list"/],
       [['revoke'], /takes one key id/],
       [['delete'], /unknown subcommand "delete"/],
-      [['create', '--tenant', 'acme', '--store', 'memory'], /would vanish/],
+      [['create', '--tenant', 'acme', '--store', 'memory'], /lives only inside the serving process/],
     ] as const) {
       const r = await run(...args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);

@@ -1,0 +1,83 @@
+import { type Principal, principalKey } from '../auth/principal.ts';
+import type { Ephemeral } from '../store/types.ts';
+import type { RateRule, ResolvedLimits } from './config.ts';
+import type { RateState } from './rate-headers.ts';
+
+/** One JSON-RPC request as the limits see it. */
+export interface Counted {
+  method: string;
+  params?: Record<string, unknown> | undefined;
+}
+
+/**
+ * Rate windows (SECURITY 37-40): fixed windows that start at a key's first request, one atomic
+ * `increment` each in the Ephemeral store, so they hold across processes once that store is
+ * shared. Every MCP request counts (seed 003); per-tool rules count tools/call of that tool.
+ * Keys come from the verified principal, or the client address for anonymous callers: never
+ * from anything the request says about itself.
+ */
+export class RateWindows {
+  constructor(
+    private readonly limits: ResolvedLimits,
+    private readonly ephemeral: () => Ephemeral,
+  ) {}
+
+  /** The caller's rate key: the credential (key, or user and client), else the address. */
+  static credentialKey(principal: Principal, ip: string): string {
+    return principal.via === 'anonymous' ? `ip:${ip}` : principalKey(principal);
+  }
+
+  /** Counts `requests` against every rule that applies; the exceeded window, or null. */
+  async count(principal: Principal, credential: string, requests: readonly Counted[]): Promise<RateState | null> {
+    const l = this.limits;
+    const n = requests.length;
+    const checks: Array<Promise<RateState | null>> = [];
+    if (l.perCredential) checks.push(this.hit('credential', `rl:c:${credential}`, n, l.perCredential));
+    if (l.perTenant && principal.via !== 'anonymous') {
+      checks.push(this.hit('tenant', `rl:t:${principal.tenant ?? principal.subject}`, n, l.perTenant));
+    }
+    if (l.perTool.size > 0) {
+      for (const r of requests) {
+        const name = r.method === 'tools/call' ? r.params?.name : undefined;
+        const rule = typeof name === 'string' ? l.perTool.get(name) : undefined;
+        if (rule) checks.push(this.hit(`tool-${name as string}`, `rl:tool:${name as string}:${credential}`, 1, rule));
+      }
+    }
+    if (checks.length === 0) return null;
+    const states = checks.length === 1 ? [await checks[0]!] : await Promise.all(checks);
+    // Several windows exceeded: the caller must wait for the one that resets last.
+    let worst: RateState | null = null;
+    for (const s of states) if (s && (!worst || s.resetMs > worst.resetMs)) worst = s;
+    return worst;
+  }
+
+  private async hit(policy: string, key: string, n: number, rule: RateRule): Promise<RateState | null> {
+    const { value, ttlMs } = await this.ephemeral().increment(key, n, rule.windowMs);
+    if (value <= rule.max) return null;
+    return { policy, quota: rule.max, windowMs: rule.windowMs, remaining: 0, resetMs: ttlMs };
+  }
+}
+
+/**
+ * Calls running at once per caller, in this process: a client that opens many slow calls in
+ * parallel cannot take every worker. Counted from admission until the answer is complete.
+ */
+export class Concurrency {
+  private readonly running = new Map<string, number>();
+  constructor(private readonly cap: number) {}
+
+  /** A release function, or null when the caller is at the cap. */
+  enter(key: string, n: number): (() => void) | null {
+    const now = this.running.get(key) ?? 0;
+    if (now + n > this.cap) return null;
+    this.running.set(key, now + n);
+    let left = n;
+    return () => {
+      if (left === 0) return;
+      const rest = (this.running.get(key) ?? n) - 1;
+      left--;
+      if (rest <= 0) this.running.delete(key);
+      else this.running.set(key, rest);
+    };
+  }
+}

@@ -1,0 +1,354 @@
+import type { Logger } from 'pino';
+import type { Principal } from '../auth/principal.ts';
+import { RpcError } from '../errors.ts';
+import { InputRequired } from '../protocol/input-required.ts';
+import type { RequestScope } from '../protocol/scope.ts';
+import type { CallPipeline, RunTool, WireResult } from '../protocol/tools.ts';
+import { errorResult } from '../protocol/tools.ts';
+import type { CompiledTool } from '../registry/registry.ts';
+import type { ToolDefinition } from '../registry/types.ts';
+import type { AuditEntry, Ephemeral, Store } from '../store/types.ts';
+import { argsDigest, auditArgs, outcomeOf, who } from './audit.ts';
+import type { ResolvedPolicy } from './config.ts';
+import { CONFIRM_TOOL, Confirmation, ConfirmationError, type ConfirmOutcome, confirmToolDefinition } from './confirmation.ts';
+import { Concurrency, type Counted, RateWindows } from './limits.ts';
+import { Quotas } from './quota.ts';
+import { type RateState, tooManyHeaders } from './rate-headers.ts';
+import { redact, scrubText, scrubValue, type SecretPath, secretPaths, secretValues } from './secrets.ts';
+import { usageToolDefinition } from './usage-tool.ts';
+
+export interface PolicyOptions {
+  resolved: ResolvedPolicy;
+  stores: () => Promise<{ store: Store; ephemeral: Ephemeral }>;
+  /** The registry's tool lookup (the registry is built after the policy adds its tools). */
+  lookup: (name: string) => CompiledTool | undefined;
+  logger: Logger;
+  now: () => number;
+}
+
+/** A refused admission: 429 with these headers and a JSON-RPC error. */
+export interface LimitRefusal {
+  message: string;
+  headers: Record<string, string>;
+  data: Record<string, unknown>;
+}
+
+const NONE: readonly string[] = Object.freeze([]);
+
+/**
+ * The policy pipeline for every tool call and read (DESIGN: visible -> scopes -> rate and quota
+ * -> confirmation -> handler -> audit). Scopes are checked by the gate (access.ts) before any of
+ * this; `admit` runs once per HTTP request, `tool` and `read` once per call. Knows no protocol
+ * era and no HTTP: it sees principals, tools, arguments and results.
+ */
+export class Policy implements CallPipeline {
+  readonly confirmation: Confirmation;
+  private readonly windows: RateWindows;
+  private readonly concurrency: Concurrency | null;
+  readonly quotas: Quotas | null;
+  private readonly secrets = new WeakMap<CompiledTool, SecretPath[]>();
+  /** Secret values of the calls in flight, for scrubbing a failing handler's log line. */
+  private readonly callSecrets = new WeakMap<RequestScope, readonly string[]>();
+  private opened: { store: Store; ephemeral: Ephemeral } | undefined;
+  /** The built-in confirm tool, once added (a product's own tool of that name is left alone). */
+  private confirmDef: ToolDefinition | undefined;
+
+  constructor(private readonly o: PolicyOptions) {
+    const r = o.resolved;
+    const ephemeral = () => this.opened!.ephemeral;
+    this.windows = new RateWindows(r.limits, ephemeral);
+    this.concurrency = r.limits.concurrent ? new Concurrency(r.limits.concurrent) : null;
+    this.quotas = r.quotas ? new Quotas(r.quotas, () => this.opened!.store, ephemeral, o.now) : null;
+    this.confirmation = new Confirmation({
+      mode: r.confirmation.mode,
+      ttlMs: r.confirmation.ttlMs,
+      ephemeral: async () => (await this.stores()).ephemeral,
+      lookup: o.lookup,
+      now: o.now,
+    });
+  }
+
+  /** The tools policy/ adds: confirm_destructive_action when something is destructive, the usage tool. */
+  builtinTools(tools: readonly ToolDefinition[]): ToolDefinition[] {
+    const out: ToolDefinition[] = [];
+    const destructive = tools.filter((t) => t.destructive);
+    if (destructive.length > 0 && this.o.resolved.confirmation.mode !== 'elicitation') {
+      out.push((this.confirmDef = confirmToolDefinition(destructive.some((t) => t.anonymous))));
+    }
+    if (this.o.resolved.usageTool) out.push(usageToolDefinition(this.o.resolved.usageTool, this));
+    return out;
+  }
+
+  async stores(): Promise<{ store: Store; ephemeral: Ephemeral }> {
+    return (this.opened ??= await this.o.stores());
+  }
+
+  /**
+   * Rate windows, concurrency and quota for one HTTP request's JSON-RPC requests. Returns the
+   * refusal, or a function to call once per request when its answer is complete.
+   */
+  async admit(principal: Principal, requests: readonly Counted[], ip: string): Promise<LimitRefusal | (() => void) | null> {
+    if (!this.opened) await this.stores();
+    const credential = RateWindows.credentialKey(principal, ip);
+    const limited = await this.windows.count(principal, credential, requests);
+    if (limited) return this.refuse(principal, limited, 'Rate limit exceeded');
+    let release: (() => void) | null = null;
+    if (this.concurrency) {
+      release = this.concurrency.enter(credential, requests.length);
+      if (!release) {
+        const state = { policy: 'concurrency', quota: this.o.resolved.limits.concurrent!, windowMs: 1000, remaining: 0, resetMs: 1000 };
+        return this.refuse(principal, state, 'Too many calls running at once');
+      }
+    }
+    const tenant = principal.tenant ?? principal.subject;
+    if (this.quotas && principal.via !== 'anonymous') {
+      const exhausted = await this.quotas.count(principal, tenant, requests.length);
+      if (exhausted) {
+        release?.();
+        return this.refuse(principal, exhausted, 'Monthly quota exhausted');
+      }
+    }
+    this.countUsage(principal, credential, tenant, requests);
+    return release;
+  }
+
+  /** Usage per credential, tenant, tool and day; rides the audit's group commit. */
+  private countUsage(principal: Principal, credential: string, tenant: string, requests: readonly Counted[]): void {
+    const usage = this.opened!.store.usage;
+    const id = principal.via === 'anonymous' ? credential : `${principal.via}:${principal.client ?? principal.subject}`;
+    for (const r of requests) {
+      const name = r.method === 'tools/call' && typeof r.params?.name === 'string' ? r.params.name.slice(0, 128) : r.method;
+      usage.add({ tenant, credential: id, tool: name }).catch((err: unknown) => this.o.logger.warn({ err }, 'usage not counted'));
+    }
+  }
+
+  private refuse(principal: Principal, state: RateState, title: string): LimitRefusal {
+    const retryAfter = Math.max(1, Math.ceil(state.resetMs / 1000));
+    const resetAt = new Date(this.o.now() + state.resetMs).toISOString();
+    // One audit row per caller and window, not per refused request: a flood must not fill the disk.
+    if (this.o.resolved.audit) {
+      const key = `audit:limited:${state.policy}:${principal.via}:${principal.subject}:${principal.client ?? ''}`;
+      this.opened!.ephemeral.setIfAbsent(key, '1', Math.max(1000, state.resetMs))
+        .then((first) => (first ? this.append({ event: 'limit.refused', outcome: 'rate_limited', ...who(principal), detail: { policy: state.policy, resetAt } }) : undefined))
+        .catch((err: unknown) => this.o.logger.warn({ err }, 'could not audit a refusal'));
+    }
+    return {
+      message: `${title}: ${state.quota} per ${describeWindow(state.windowMs)} (${state.policy}); retry in ${retryAfter} s`,
+      headers: tooManyHeaders(state),
+      data: { policy: state.policy, limit: state.quota, retryAfter, resetAt },
+    };
+  }
+
+  private secretPathsOf(tool: CompiledTool): SecretPath[] {
+    let paths = this.secrets.get(tool);
+    if (!paths) this.secrets.set(tool, (paths = secretPaths(tool.inputSchema)));
+    return paths;
+  }
+
+  tool(tool: CompiledTool, args: Record<string, unknown>, scope: RequestScope, run: RunTool): WireResult | Promise<WireResult> {
+    const paths = this.secretPathsOf(tool);
+    const secrets = paths.length ? secretValues(args, paths) : NONE;
+    if (secrets.length) this.callSecrets.set(scope, secrets);
+    if (tool.def === this.confirmDef) return this.confirmByToken(args, scope, run);
+    if (tool.def.destructive) return this.confirmFirst(tool, args, scope, run, secrets);
+    return this.runAudited(tool, args, scope, run, secrets, { event: 'tool.call' });
+  }
+
+  /** Runs a tool, scrubs its result, and answers only once the audit row is durable. */
+  private runAudited(
+    tool: CompiledTool,
+    args: Record<string, unknown>,
+    scope: RequestScope,
+    run: RunTool,
+    secrets: readonly string[],
+    extra: Partial<AuditEntry>,
+  ): WireResult | Promise<WireResult> {
+    const started = performance.now();
+    const finish = (result: WireResult) => {
+      const clean = secrets.length ? scrubValue(result, secrets) : result;
+      return this.audited(scope, tool, args, { outcome: outcomeOf(clean), ...extra }, started, clean);
+    };
+    const fail = (err: unknown): Promise<never> => {
+      const outcome = err instanceof InputRequired ? 'input_required' : err instanceof RpcError ? 'rpc_error' : 'failed';
+      return this.audited(scope, tool, args, { outcome, ...extra }, started, undefined).then(() => {
+        throw err;
+      });
+    };
+    let value: WireResult | Promise<WireResult>;
+    try {
+      value = run(tool, args, scope);
+    } catch (err) {
+      return fail(err);
+    }
+    if (!this.o.resolved.audit) {
+      if (!secrets.length) return value;
+      return value instanceof Promise ? value.then((r) => scrubValue(r, secrets)) : scrubValue(value, secrets);
+    }
+    return value instanceof Promise ? value.then(finish, fail) : finish(value);
+  }
+
+  /** Appends the call's audit row; resolves with `result` once it is durable. */
+  private async audited<T>(
+    scope: RequestScope,
+    tool: CompiledTool,
+    args: Record<string, unknown>,
+    entry: Partial<AuditEntry> & { outcome: string },
+    started: number,
+    result: T,
+  ): Promise<T> {
+    if (!this.o.resolved.audit) return result;
+    await this.append({
+      event: 'tool.call',
+      ...who(scope.principal),
+      tool: tool.name,
+      argsDigest: argsDigest(args),
+      args: auditArgs(redact(args, this.secretPathsOf(tool))),
+      latencyMs: Math.round((performance.now() - started) * 10) / 10,
+      requestId: String(scope.id),
+      ...(scope.session ? { detail: { session: scope.session.id.slice(0, 8) } } : {}),
+      ...entry,
+    });
+    return result;
+  }
+
+  /**
+   * A response is sent only after its audit row is durable. If the row cannot be written the
+   * caller gets an error (the call may have run: the log line keeps what happened).
+   */
+  private async append(entry: AuditEntry): Promise<void> {
+    try {
+      await (this.opened ?? (await this.stores())).store.audit.append(entry);
+    } catch (err) {
+      this.o.logger.error({ err, event: entry.event, tool: entry.tool, outcome: entry.outcome, subject: entry.subject }, 'audit record not written');
+      throw new RpcError(-32603, 'The call could not be recorded in the audit log; check the server log before retrying');
+    }
+  }
+
+  /** A destructive tool's first call: a form through the client, or a parked action and a token. */
+  private async confirmFirst(
+    tool: CompiledTool,
+    args: Record<string, unknown>,
+    scope: RequestScope,
+    run: RunTool,
+    secrets: readonly string[],
+  ): Promise<WireResult> {
+    const started = performance.now();
+    if (this.confirmation.useForm(scope)) {
+      let ok: ConfirmOutcome;
+      try {
+        ok = await this.confirmation.ask(tool, args, scope);
+      } catch (err) {
+        return this.confirmFailed(err, scope, started, tool, args);
+      }
+      return this.runAudited(tool, args, scope, run, secrets, { event: 'confirm.run', resourceId: ok.resourceId, reason: ok.reason, detail: { via: 'form' } });
+    }
+    let parked: Awaited<ReturnType<Confirmation['park']>>;
+    try {
+      parked = await this.confirmation.park(tool, args, scope);
+    } catch (err) {
+      return this.confirmFailed(err, scope, started, tool, args);
+    }
+    // The token goes to the caller only: the audit row has the resource id, never the token.
+    const wire = scope.era.structured ? parked.result : { content: parked.result.content };
+    return this.audited(scope, tool, args, { outcome: 'pending_confirmation', resourceId: parked.resourceId }, started, {
+      ...wire,
+      ...(scope.era.resultType ? { resultType: 'complete' } : {}),
+    } as WireResult);
+  }
+
+  /** confirm_destructive_action: redeem the token, then run the parked call. */
+  private async confirmByToken(args: Record<string, unknown>, scope: RequestScope, run: RunTool): Promise<WireResult> {
+    const started = performance.now();
+    let ok: ConfirmOutcome;
+    try {
+      ok = await this.confirmation.redeem(args, scope);
+    } catch (err) {
+      return this.confirmFailed(err, scope, started, undefined, undefined);
+    }
+    // Scopes are checked again: the grant may have narrowed since the action was parked.
+    const needed = ok.tool.def.scopes ?? [];
+    if (scope.principal.via !== 'anonymous' && !needed.every((s) => scope.principal.scopes.includes(s))) {
+      return this.confirmFailed(
+        new ConfirmationError('GW_CONFIRM_SCOPE', `${ok.tool.name} needs scope ${needed.join(' ')}, which this credential no longer holds`, ok),
+        scope, started, ok.tool, ok.args,
+      );
+    }
+    const secrets = secretValues(ok.args, this.secretPathsOf(ok.tool));
+    if (secrets.length) this.callSecrets.set(scope, secrets);
+    return this.runAudited(ok.tool, ok.args, scope, run, secrets, { event: 'confirm.run', resourceId: ok.resourceId, reason: ok.reason, detail: { via: 'token' } });
+  }
+
+  /** A refused or cancelled confirmation: a typed tool error, audited with resource id and reason. */
+  private async confirmFailed(
+    err: unknown,
+    scope: RequestScope,
+    started: number,
+    tool: CompiledTool | undefined,
+    args: Record<string, unknown> | undefined,
+  ): Promise<WireResult> {
+    if (!(err instanceof ConfirmationError)) {
+      if (tool && args && this.o.resolved.audit) {
+        const outcome = err instanceof InputRequired ? 'input_required' : 'failed';
+        await this.audited(scope, tool, args, { event: 'confirm.ask', outcome }, started, undefined);
+      }
+      throw err;
+    }
+    const t = err.outcome.tool ?? tool;
+    const a = err.outcome.args ?? args;
+    if (this.o.resolved.audit) {
+      await this.append({
+        event: 'confirm.cancel',
+        outcome: err.code,
+        ...who(scope.principal),
+        tool: t?.name ?? CONFIRM_TOOL,
+        ...(a ? { argsDigest: argsDigest(a), args: auditArgs(redact(a, t ? this.secretPathsOf(t) : [])) } : {}),
+        resourceId: err.outcome.resourceId ?? null,
+        reason: err.outcome.reason ?? null,
+        latencyMs: Math.round((performance.now() - started) * 10) / 10,
+        requestId: String(scope.id),
+      });
+    }
+    return errorResult(err.message, scope.era, err.structured);
+  }
+
+  /** resources/read and prompts/get: run, then audit (no arguments to redact beyond the target). */
+  read(method: string, target: string, scope: RequestScope, run: () => unknown): unknown {
+    if (!this.o.resolved.audit) return run();
+    const started = performance.now();
+    const event = method === 'prompts/get' ? 'prompt.get' : 'resource.read';
+    const record = (outcome: string) =>
+      this.append({
+        event,
+        outcome,
+        ...who(scope.principal),
+        resourceId: target.slice(0, 2048),
+        latencyMs: Math.round((performance.now() - started) * 10) / 10,
+        requestId: String(scope.id),
+      });
+    const fail = (err: unknown) => record(err instanceof InputRequired ? 'input_required' : 'error').then(() => Promise.reject(err));
+    let value: unknown;
+    try {
+      value = run();
+    } catch (err) {
+      return fail(err);
+    }
+    return Promise.resolve(value).then((v) => record('ok').then(() => v), fail);
+  }
+
+  /** A failing handler's error as it may be logged: the call's secret values cut out. */
+  scrubError(err: unknown, scope: RequestScope): unknown {
+    const secrets = this.callSecrets.get(scope);
+    if (!secrets || !(err instanceof Error)) return err;
+    const copy = new Error(scrubText(err.message, secrets));
+    copy.name = err.name;
+    copy.stack = err.stack ? scrubText(err.stack, secrets) : undefined;
+    return copy;
+  }
+}
+
+function describeWindow(ms: number): string {
+  if (ms % 86_400_000 === 0 && ms >= 28 * 86_400_000) return 'month';
+  if (ms % 3_600_000 === 0) return ms === 3_600_000 ? 'hour' : `${ms / 3_600_000} hours`;
+  if (ms % 60_000 === 0) return ms === 60_000 ? 'minute' : `${ms / 60_000} minutes`;
+  return `${Math.round(ms / 1000)} s`;
+}
