@@ -201,7 +201,11 @@ export class Confirmation {
       const answers = (scope.inputResponses ??= {});
       const state = answers[FORM_STATE_KEY] as { n?: unknown; t?: unknown } | undefined;
       if (state && typeof state.n === 'string' && typeof state.t === 'number') issued = { n: state.n, t: state.t };
-      else answers[FORM_STATE_KEY] = { n: randomBytes(16).toString('base64url'), t: this.o.now() };
+      else {
+        // No round of ours yet: an answer the client volunteered is not an approval. Ask.
+        delete answers[FORM_ANSWER_KEY];
+        answers[FORM_STATE_KEY] = { n: randomBytes(16).toString('base64url'), t: this.o.now() };
+      }
       if (issued && this.o.now() > issued.t + this.o.ttlMs) {
         throw new ConfirmationError('GW_CONFIRM_EXPIRED', `The confirmation expired; call ${tool.name} again.`, { ...base, reason: null });
       }

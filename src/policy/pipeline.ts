@@ -139,6 +139,12 @@ export class Policy implements CallPipeline {
     };
   }
 
+  /** Keeps a call's secret values out of what its handler sends (log, progress) and logs. */
+  private guard(scope: RequestScope, secrets: readonly string[]): void {
+    this.callSecrets.set(scope, secrets);
+    scope.outgoing = (message) => scrubValue(message, secrets);
+  }
+
   private secretPathsOf(tool: CompiledTool): SecretPath[] {
     let paths = this.secrets.get(tool);
     if (!paths) this.secrets.set(tool, (paths = secretPaths(tool.inputSchema)));
@@ -148,7 +154,7 @@ export class Policy implements CallPipeline {
   tool(tool: CompiledTool, args: Record<string, unknown>, scope: RequestScope, run: RunTool): WireResult | Promise<WireResult> {
     const paths = this.secretPathsOf(tool);
     const secrets = paths.length ? secretValues(args, paths) : NONE;
-    if (secrets.length) this.callSecrets.set(scope, secrets);
+    if (secrets.length) this.guard(scope, secrets);
     if (tool.def === this.confirmDef) return this.confirmByToken(args, scope, run);
     if (tool.def.destructive) return this.confirmFirst(tool, args, scope, run, secrets);
     return this.runAudited(tool, args, scope, run, secrets, { event: 'tool.call' });
@@ -274,7 +280,7 @@ export class Policy implements CallPipeline {
       );
     }
     const secrets = secretValues(ok.args, this.secretPathsOf(ok.tool));
-    if (secrets.length) this.callSecrets.set(scope, secrets);
+    if (secrets.length) this.guard(scope, secrets);
     return this.runAudited(ok.tool, ok.args, scope, run, secrets, { event: 'confirm.run', resourceId: ok.resourceId, reason: ok.reason, detail: { via: 'token' } });
   }
 

@@ -50,6 +50,8 @@ export class Quotas {
       if (used > 0) value = (await this.ephemeral().increment(key, used, ttl)).value;
     }
     if (value <= limit) return null;
+    // A refused request is not a call: give it back, so the count stays what was served.
+    await this.ephemeral().increment(key, -n, ttl);
     return { policy: 'quota', quota: limit, windowMs: end - start, remaining: 0, resetMs: end - at };
   }
 

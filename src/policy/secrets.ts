@@ -8,7 +8,7 @@ import type { JsonSchema } from '../registry/types.ts';
  */
 export const MASK = '[secret]';
 
-/** Paths (property names, `*` for array items) to every write-only field of a schema. */
+/** Paths (property names; `*` for array items and for the values of a map) to every write-only field of a schema. */
 export type SecretPath = readonly string[];
 
 /** Finds the write-only fields of an input schema; local `$ref`s into `$defs` are followed once. */
@@ -30,6 +30,9 @@ export function secretPaths(schema: JsonSchema): SecretPath[] {
     }
     for (const [k, v] of Object.entries((node.properties ?? {}) as Record<string, unknown>)) walk(v, [...path, k], next);
     if (node.items && typeof node.items === 'object') walk(node.items, [...path, '*'], next);
+    // Maps: `additionalProperties` and `patternProperties` values are reached through `*` too.
+    if (node.additionalProperties && typeof node.additionalProperties === 'object') walk(node.additionalProperties, [...path, '*'], next);
+    for (const v of Object.values((node.patternProperties ?? {}) as Record<string, unknown>)) walk(v, [...path, '*'], next);
     for (const key of ['allOf', 'anyOf', 'oneOf'] as const) {
       if (Array.isArray(node[key])) for (const sub of node[key] as unknown[]) walk(sub, path, next);
     }
@@ -38,7 +41,11 @@ export function secretPaths(schema: JsonSchema): SecretPath[] {
   return out;
 }
 
-/** The secret values present in `args` at `paths` (strings and numbers, as the caller sent them). */
+/**
+ * The secret values present in `args` at `paths`, as they would appear in text. Values shorter
+ * than 4 characters are masked in the audit row (by path) but not searched for in results: cutting
+ * every `1` or `true` out of an answer would garble it and protect nothing.
+ */
 export function secretValues(args: unknown, paths: readonly SecretPath[]): string[] {
   const values: string[] = [];
   const visit = (v: unknown, path: SecretPath, i: number) => {
@@ -50,11 +57,11 @@ export function secretValues(args: unknown, paths: readonly SecretPath[]): strin
     }
     const step = path[i]!;
     if (step === '*') {
-      if (Array.isArray(v)) for (const item of v) visit(item, path, i + 1);
+      if (v && typeof v === 'object') for (const item of Object.values(v)) visit(item, path, i + 1);
     } else if (typeof v === 'object' && Object.hasOwn(v as object, step)) visit((v as Record<string, unknown>)[step], path, i + 1);
   };
   for (const p of paths) visit(args, p, 0);
-  return values.filter((s) => s.length > 0);
+  return values.filter((s) => s.length >= 4);
 }
 
 /** A copy of `args` with every write-only value replaced by the mask. */
@@ -66,10 +73,10 @@ export function redact(args: Record<string, unknown>, paths: readonly SecretPath
     const step = path[i]!;
     const last = i === path.length - 1;
     if (step === '*') {
-      if (!Array.isArray(v)) return;
-      for (let k = 0; k < v.length; k++) {
-        if (last) v[k] = MASK;
-        else visit(v[k], path, i + 1);
+      const o = v as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        if (last) o[k] = MASK;
+        else visit(o[k], path, i + 1);
       }
     } else if (Object.hasOwn(v, step)) {
       const o = v as Record<string, unknown>;
@@ -84,6 +91,19 @@ export function redact(args: Record<string, unknown>, paths: readonly SecretPath
   return copy;
 }
 
+function scrubString(text: string, secrets: readonly string[]): string {
+  if (!secrets.some((s) => text.includes(s))) return text;
+  const first = text.trimStart()[0];
+  if (first === '{' || first === '[') {
+    try {
+      return scrubText(JSON.stringify(scrubValue(JSON.parse(text) as unknown, secrets)), secrets);
+    } catch {
+      // not JSON: plain replacement below
+    }
+  }
+  return scrubText(text, secrets);
+}
+
 /** Replaces every occurrence of the given secrets in `text`. */
 export function scrubText(text: string, secrets: readonly string[]): string {
   let out = text;
@@ -92,19 +112,23 @@ export function scrubText(text: string, secrets: readonly string[]): string {
 }
 
 /**
- * Cuts the secrets out of any JSON-like value (a tool result): every string is scrubbed.
- * Returns the same object when nothing matched, so the common case copies nothing.
+ * Cuts the secrets out of any JSON-like value (a tool result, a message to the client): every
+ * string is scrubbed, a number or boolean equal to a secret becomes the mask, and a string that
+ * holds JSON is scrubbed as JSON (so a text block stays parseable). Returns the same object when
+ * nothing matched, so the common case copies nothing.
  */
 export function scrubValue<T>(value: T, secrets: readonly string[]): T {
   if (secrets.length === 0) return value;
-  if (typeof value === 'string') return scrubText(value, secrets) as T;
+  if (typeof value === 'string') return scrubString(value, secrets) as T;
+  if (typeof value === 'number' || typeof value === 'boolean') return (secrets.includes(String(value)) ? MASK : value) as T;
   if (!value || typeof value !== 'object') return value;
   let changed = false;
   const out: Record<string, unknown> | unknown[] = Array.isArray(value) ? [] : {};
   for (const [k, v] of Object.entries(value)) {
     const s = scrubValue(v, secrets);
-    if (s !== v) changed = true;
-    (out as Record<string, unknown>)[k] = s;
+    const key = Array.isArray(value) ? k : scrubText(k, secrets);
+    if (s !== v || key !== k) changed = true;
+    (out as Record<string, unknown>)[key] = s;
   }
   return changed ? (out as T) : value;
 }

@@ -187,7 +187,8 @@ export class Engine {
       if (era.resultType) {
         result.resultType = 'complete';
         result.ttlMs = this.o.listTtlMs;
-        result.cacheScope = 'public';
+        // A list filtered for this caller must not be served to another by a shared cache.
+        result.cacheScope = vkey === null ? 'public' : 'private';
       }
       return result;
     });

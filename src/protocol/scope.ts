@@ -33,6 +33,11 @@ export interface RequestScope {
    * message cannot be delivered (no stream possible).
    */
   send(message: object): boolean;
+  /**
+   * Set by policy/ when a call carries write-only values: applied to every message sent on the
+   * response stream (progress, log, server-to-client requests) before it is serialised.
+   */
+  outgoing: ((message: object) => object) | undefined;
   /** 2026-07-28 multi round-trip: responses the client supplied, set by the engine once verified. */
   inputResponses: Record<string, unknown> | undefined;
 }

@@ -67,6 +67,7 @@ class Exchange implements RequestScope {
   readonly progressToken: string | number | undefined;
   readonly logLevel: LogLevel | undefined;
   inputResponses: Record<string, unknown> | undefined = undefined;
+  outgoing: ((message: object) => object) | undefined = undefined;
   done = false;
   private controller: AbortController | undefined;
   private outbox: Outbox | undefined;
@@ -108,7 +109,7 @@ class Exchange implements RequestScope {
       this.outbox.onCancel(() => this.abort(new ClientGone()));
       this.o.deliver({ status: 200, headers: SSE_HEADERS, stream: this.outbox });
     }
-    return this.outbox.push(JSON.stringify(message));
+    return this.outbox.push(JSON.stringify(this.outgoing ? this.outgoing(message) : message));
   }
 
   finish(body: Body, status: number): void {
