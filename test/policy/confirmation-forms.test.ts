@@ -222,7 +222,7 @@ describe('2026-07-28: the confirmation is an input_required round trip', () => {
     assert.deepEqual(ran, []);
   });
 
-  // SRC BUG (reported): an answer sent without requestState is accepted and runs the action on
+  // Regression (found by this suite): an answer sent without requestState is accepted and runs the action on
   // the first request, with no single-use record: every replay of that request runs it again.
   it('an answer sent without the requestState runs nothing, however often it is replayed', async () => {
     ran.length = 0;

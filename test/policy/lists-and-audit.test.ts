@@ -95,7 +95,7 @@ describe("toolsList: 'permitted'", () => {
     }
   });
 
-  // SRC BUG (reported): a list that depends on the caller is sent with cacheScope "public",
+  // Regression (found by this suite): a list that depends on the caller is sent with cacheScope "public",
   // which lets a shared cache (a gateway) serve one caller's list to another (SEP-2549).
   it('a filtered 2026-07-28 list is marked private to the caller', async () => {
     const r = await modernRequest(app, 'tools/list', {}, who('writer'));

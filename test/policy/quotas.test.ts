@@ -194,7 +194,7 @@ describe('get_api_usage', () => {
 });
 
 describe('refused requests and the quota', () => {
-  // SRC BUG (reported): Quotas.count increments the month's counter before comparing, and a
+  // Regression (found by this suite): Quotas.count increments the month's counter before comparing, and a
   // refused request is never given back, so every 429 uses up quota: a caller who retried while
   // out, then upgrades, gets less than the new plan allows, and get_api_usage reports a `used`
   // that disagrees with its own byTool.

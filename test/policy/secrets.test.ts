@@ -258,7 +258,7 @@ describe('write-only values in other shapes', () => {
     assert.ok(!lines.join('').includes(secret), `logs of ${tool}`);
   };
 
-  // SRC BUG (reported): scrubValue only rewrites strings, so a numeric secret echoed in
+  // Regression (found by this suite): scrubValue only rewrites strings, so a numeric secret echoed in
   // structuredContent goes out as a number.
   it('a numeric write-only value echoed in structuredContent', async () => {
     const pin = 987_654_321;
@@ -267,7 +267,7 @@ describe('write-only values in other shapes', () => {
     await expectClean(a, 'set_pin', String(pin));
   });
 
-  // SRC BUG (reported): secretPaths walks `properties` and `items` only, so the values of a
+  // Regression (found by this suite): secretPaths walks `properties` and `items` only, so the values of a
   // map declared with `additionalProperties: { writeOnly: true }` are neither redacted nor scrubbed.
   it('write-only values of a map (additionalProperties)', async () => {
     const a = await callTool(app, 'set_webhook_headers', { headers: { authorization: CANARY } }, as);
@@ -275,7 +275,7 @@ describe('write-only values in other shapes', () => {
     await expectClean(a, 'set_webhook_headers', CANARY);
   });
 
-  // SRC BUG (reported): notifications a handler sends during the call (ctx.log, progress) are
+  // Regression (found by this suite): notifications a handler sends during the call (ctx.log, progress) are
   // part of the HTTP response body and are not scrubbed.
   it('a log message the handler sends to the client during the call', async () => {
     const s = await legacySession(app, '2025-11-25', as);
