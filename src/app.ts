@@ -18,7 +18,7 @@ import { Registry } from './registry/registry.ts';
 import { openEphemeral, openStore } from './store/index.ts';
 import { parseSpec } from './store/spec.ts';
 import type { Ephemeral, Store } from './store/types.ts';
-import { McpEndpoint } from './transport/endpoint.ts';
+import { type Gate, McpEndpoint } from './transport/endpoint.ts';
 import { capWebRequest, serveFetch, toResponse } from './transport/fetch-adapter.ts';
 import { isLoopbackHost } from './transport/guard.ts';
 import { ListenHub } from './transport/listen.ts';
@@ -112,6 +112,15 @@ export function createGangway(config: GangwayConfig): Gangway {
   // auth/ is built only when configured; a hand-written `authenticate` replaces it.
   const auth = config.authenticate ? null : setupAuth(config, http, registry, stores, logger, policyConfig.limits.web);
   const limited = limitsApply(config);
+  // The scope gate (auth/), with every refusal of a call or read audited (policy/).
+  const scopeCheck = auth ? auth.gate : config.authenticate ? scopeGate(registry, plainChallenge) : null;
+  const gate: Gate | null = scopeCheck
+    ? (principal, request, input) => {
+        const refused = scopeCheck(principal, request, input);
+        if (refused) policy.denied(principal, request.method, request.params);
+        return refused;
+      }
+    : null;
   const endpoint = new McpEndpoint({
     engine,
     guard: http.guard,
@@ -121,7 +130,7 @@ export function createGangway(config: GangwayConfig): Gangway {
     hub,
     authenticate: config.authenticate ?? auth?.authenticate ?? (() => ANONYMOUS),
     // Scopes and anonymous access are checked whenever callers are identified at all.
-    ...(auth ? { gate: auth.gate } : config.authenticate ? { gate: scopeGate(registry, plainChallenge) } : {}),
+    ...(gate ? { gate } : {}),
     ...(limited ? { admit: (principal, requests, input) => policy.admit(principal, requests, clientIp(input.remoteAddress ?? 'unknown', input.header('x-forwarded-for'), trusted)) } : {}),
     timeoutMs: http.requestTimeoutMs,
     logger,
@@ -200,7 +209,13 @@ export function createGangway(config: GangwayConfig): Gangway {
         const path = new URL(request.url).pathname;
         if (closing) return toResponse(httpError(503, 'Service Unavailable: shutting down', { 'retry-after': '1' }));
         if (!enabled && path !== '/healthz' && path !== '/readyz') return toResponse(notFound());
-        if (path === http.path) return await serveFetch(endpoint, http.maxBodyBytes, request, peer?.ip);
+        if (path === http.path) {
+          if (limited && peer?.ip === undefined && !warnedNoPeer) {
+            warnedNoPeer = true;
+            logger.warn('app.fetch(request) without { ip }: per-address limits see every caller as one address; pass app.fetch(request, { ip })');
+          }
+          return await serveFetch(endpoint, http.maxBodyBytes, request, peer?.ip);
+        }
         const h = await health(path);
         if (h) return toResponse(h);
         if (auth) {
@@ -276,6 +291,7 @@ export function createGangway(config: GangwayConfig): Gangway {
     },
   };
   let listening: Server | undefined;
+  let warnedNoPeer = false;
   let stopMaintenance: (() => void) | undefined;
   return app;
 }

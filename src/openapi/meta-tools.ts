@@ -2,6 +2,7 @@ import type { ValidateFunction } from 'ajv';
 import { ToolError } from '../errors.ts';
 import { missingScopes } from '../policy/access.ts';
 import { createAjv, describeErrors } from '../registry/schema.ts';
+import { secretPaths } from '../policy/secrets.ts';
 import { operationResourceId } from './resource-id.ts';
 import type { HandlerContext, ToolDefinition } from '../registry/types.ts';
 import type { Manifest, OperationPlan } from './operation.ts';
@@ -60,6 +61,17 @@ export function metaTools(manifest: Manifest, catalog: readonly OperationPlan[],
     return call(plan, input, ctx);
   };
 
+  // The invoked operation's write-only fields, under `arguments`: the policy masks them in the
+  // audit and cuts them out of results exactly as for the operation's own tool.
+  const secretsByTool = new Map<string, string[][]>();
+  const argumentSecrets = (args: Record<string, unknown>): string[][] => {
+    const plan = typeof args.name === 'string' ? byName.get(args.name) : undefined;
+    if (!plan) return [];
+    let paths = secretsByTool.get(plan.tool);
+    if (!paths) secretsByTool.set(plan.tool, (paths = secretPaths(plan.inputSchema).map((p) => ['arguments', ...p])));
+    return paths;
+  };
+
   const invokeInput = {
     type: 'object',
     properties: {
@@ -112,6 +124,7 @@ export function metaTools(manifest: Manifest, catalog: readonly OperationPlan[],
       description: `Call a non-destructive operation of ${api} by name with its arguments (validated against its input schema).`,
       input: invokeInput,
       annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
+      argumentSecrets,
       handler: invoke(false),
     },
   ];
@@ -122,6 +135,7 @@ export function metaTools(manifest: Manifest, catalog: readonly OperationPlan[],
       input: invokeInput,
       annotations: { ...OPEN_WORLD, readOnlyHint: false, destructiveHint: true },
       destructive: true,
+      argumentSecrets,
       // The confirmation names the operation and what it acts on: `delete_repo acme/widgets`.
       resourceId: (args) => {
         const plan = typeof args.name === 'string' ? byName.get(args.name) : undefined;

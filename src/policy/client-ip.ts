@@ -186,13 +186,34 @@ export function clientIp(socketIp: string, forwardedFor: string | undefined, tru
   let end = forwardedFor.length;
   for (let hops = 0; end >= 0 && hops < MAX_HOPS; hops++) {
     const start = end === 0 ? -1 : forwardedFor.lastIndexOf(',', end - 1);
-    const entry = parseAddress(forwardedFor.slice(start + 1, end).trim());
+    const entry = parseAddress(withoutPort(forwardedFor.slice(start + 1, end).trim()));
     if (!entry) return view;
     if (!trusted.includes(entry)) return entry.text;
     view = entry.text;
     end = start;
   }
   return view;
+}
+
+/** Some gateways append the client's port: `1.2.3.4:5678`, `[2001:db8::1]:5678`, `[2001:db8::1]`. */
+function withoutPort(entry: string): string {
+  if (entry.startsWith('[')) {
+    const close = entry.indexOf(']');
+    return close > 0 && (close === entry.length - 1 || /^:\d{1,5}$/.test(entry.slice(close + 1))) ? entry.slice(1, close) : entry;
+  }
+  const colon = entry.indexOf(':');
+  return colon > 0 && colon === entry.lastIndexOf(':') && /^:\d{1,5}$/.test(entry.slice(colon)) ? entry.slice(0, colon) : entry;
+}
+
+/**
+ * The key a per-address limit counts under: an IPv4 address as it is, an IPv6 address by its
+ * /64 (one host is usually given a whole /64, and could rotate through it).
+ */
+export function addressBucket(ip: string): string {
+  const a = parseAddress(ip);
+  if (!a?.v6) return a?.text ?? ip;
+  const [w0, w1] = a.v6 as [number, number];
+  return `${[w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff].map((x) => x.toString(16)).join(':')}::/64`;
 }
 
 function v4Text(n: number): string {

@@ -128,7 +128,7 @@ export function resolvePolicy(config: PolicyConfig | undefined): ResolvedPolicy 
   const mode = conf.mode ?? 'auto';
   if (mode !== 'auto' && mode !== 'token' && mode !== 'elicitation') fail('confirmation.mode must be "auto", "token" or "elicitation"');
   const ttlMs = conf.ttlMs ?? 5 * MINUTE;
-  if (!Number.isInteger(ttlMs) || ttlMs < 10_000 || ttlMs > 10 * MINUTE) fail('confirmation.ttlMs must be 10 s to 10 minutes');
+  if (!Number.isInteger(ttlMs) || ttlMs < 1000 || ttlMs > 10 * MINUTE) fail('confirmation.ttlMs must be 1 s to 10 minutes');
 
   const toolsList = c.toolsList ?? 'all';
   if (toolsList !== 'all' && toolsList !== 'permitted') fail('toolsList must be "all" or "permitted"');

@@ -5,7 +5,7 @@ import { ToolError } from '../errors.ts';
 import { handlerContext } from '../protocol/handler-context.ts';
 import type { RequestScope } from '../protocol/scope.ts';
 import type { CompiledTool } from '../registry/registry.ts';
-import type { CallToolResult, ElicitResult, ToolDefinition } from '../registry/types.ts';
+import type { CallToolResult, ToolDefinition } from '../registry/types.ts';
 import type { Ephemeral } from '../store/types.ts';
 import { argsDigest } from './audit.ts';
 
@@ -16,8 +16,6 @@ export interface ConfirmOutcome {
   args: Record<string, unknown>;
   resourceId: string;
   reason: string | null;
-  /** `form` when confirmed through the client, `token` through confirm_destructive_action. */
-  via: 'form' | 'token';
 }
 
 /** A typed refusal (seed 000: "a mismatch cancels the pending action and returns a typed error"). */
@@ -91,7 +89,7 @@ export class Confirmation {
     if (this.o.mode === 'elicitation') {
       throw new ConfirmationError(
         'GW_CONFIRM_UNSUPPORTED',
-        `${tool.name} is destructive and must be confirmed by the user through the client, which does not support elicitation forms`,
+        `${tool.name} is destructive and must be confirmed by the user in a form, which this client cannot show here (it needs the elicitation capability and, before 2026-07-28, a session that accepts a streamed response)`,
       );
     }
     const resourceId = resourceIdOf(tool, args);
@@ -165,7 +163,7 @@ export class Confirmation {
     if (raw === undefined) throw unknown(); // a concurrent confirm won
     const p = JSON.parse(raw) as Pending;
     const tool = this.o.lookup(p.t);
-    const base = { resourceId: p.r, reason, via: 'token' as const, ...(tool ? { tool } : {}) };
+    const base = { resourceId: p.r, reason, ...(tool ? { tool } : {}) };
     if (this.o.now() > p.e) {
       throw new ConfirmationError('GW_CONFIRM_EXPIRED', `The confirmation expired; call ${p.t} again for a new one.`, base);
     }
@@ -185,7 +183,7 @@ export class Confirmation {
     if (!tool || argsDigest(parsed) !== p.d) {
       throw new ConfirmationError('GW_CONFIRM_NOT_FOUND', 'The pending action no longer matches a tool of this server.', base);
     }
-    return { tool, args: parsed, resourceId: p.r, reason, via: 'token' };
+    return { tool, args: parsed, resourceId: p.r, reason };
   }
 
   /**
@@ -195,22 +193,29 @@ export class Confirmation {
    */
   async ask(tool: CompiledTool, args: Record<string, unknown>, scope: RequestScope): Promise<ConfirmOutcome> {
     const resourceId = resourceIdOf(tool, args);
-    const base = { tool, args, resourceId, via: 'form' as const };
-    let issued: { n: string; t: number } | undefined;
+    const base = { tool, args, resourceId };
+    let answers: Record<string, unknown> | undefined;
     if (scope.era.modern) {
-      const answers = (scope.inputResponses ??= {});
-      const state = answers[FORM_STATE_KEY] as { n?: unknown; t?: unknown } | undefined;
-      if (state && typeof state.n === 'string' && typeof state.t === 'number') issued = { n: state.n, t: state.t };
-      else {
+      answers = scope.inputResponses ??= {};
+      const state = answers[FORM_STATE_KEY] as FormState | undefined;
+      if (state && typeof state.n === 'string' && typeof state.t === 'number') {
+        if (this.o.now() > state.t + this.o.ttlMs) {
+          throw new ConfirmationError('GW_CONFIRM_EXPIRED', `The confirmation expired; call ${tool.name} again.`, { ...base, reason: null });
+        }
+        // Every signed state is good for one retry: a replayed retry finds it spent. A handler
+        // that asks its own questions after the approval gets a new state for each round.
+        const ephemeral = await this.o.ephemeral();
+        if (!(await ephemeral.setIfAbsent(`confirm:state:${scope.stateId ?? state.n}`, '1', this.o.ttlMs + GRACE_MS))) {
+          throw new ConfirmationError('GW_CONFIRM_NOT_FOUND', `This confirmation was already used; call ${tool.name} again.`, { ...base, reason: null });
+        }
+        if (state.ok === true) return { ...base, reason: typeof state.r === 'string' ? state.r : null };
+      } else {
         // No round of ours yet: an answer the client volunteered is not an approval. Ask.
         delete answers[FORM_ANSWER_KEY];
-        answers[FORM_STATE_KEY] = { n: randomBytes(16).toString('base64url'), t: this.o.now() };
-      }
-      if (issued && this.o.now() > issued.t + this.o.ttlMs) {
-        throw new ConfirmationError('GW_CONFIRM_EXPIRED', `The confirmation expired; call ${tool.name} again.`, { ...base, reason: null });
+        answers[FORM_STATE_KEY] = { n: randomBytes(16).toString('base64url'), t: this.o.now() } satisfies FormState;
       }
     }
-    const answer: ElicitResult = await handlerContext(scope).elicit(
+    const question = handlerContext(scope).elicit(
       {
         mode: 'form',
         message:
@@ -227,13 +232,7 @@ export class Confirmation {
       },
       FORM_ANSWER_KEY,
     );
-    if (issued) {
-      // Single use: a replayed retry of the same state finds the nonce taken.
-      const ephemeral = await this.o.ephemeral();
-      if (!(await ephemeral.setIfAbsent(`confirm:form:${issued.n}`, '1', this.o.ttlMs + GRACE_MS))) {
-        throw new ConfirmationError('GW_CONFIRM_NOT_FOUND', `This confirmation was already used; call ${tool.name} again.`, { ...base, reason: null });
-      }
-    }
+    const answer = scope.era.modern ? await question : await this.withinLifetime(question, scope, tool, base);
     const content = answer.content ?? {};
     const reason = typeof content.reason === 'string' ? content.reason : null;
     if (answer.action !== 'accept') {
@@ -249,8 +248,37 @@ export class Confirmation {
     if (reason === null || [...reason].length < 1 || [...reason].length > 256) {
       throw new ConfirmationError('GW_CONFIRM_REASON', 'A reason of 1-256 characters is required; nothing was changed.', { ...base, reason: null });
     }
+    // Later rounds (the handler's own questions) carry the approval in the signed state.
+    if (answers) answers[FORM_STATE_KEY] = { ...(answers[FORM_STATE_KEY] as FormState), ok: true, r: reason } satisfies FormState;
     return { ...base, reason };
   }
+
+  /** A live (2025) form waits for the human at most the confirmation's lifetime. */
+  private async withinLifetime<T>(question: Promise<T>, scope: RequestScope, tool: CompiledTool, base: Partial<ConfirmOutcome>): Promise<T> {
+    const timer = setTimeout(() => scope.abort(new ConfirmationTimeout()), this.o.ttlMs);
+    try {
+      return await question;
+    } catch (err) {
+      if (scope.aborted && scope.signal.reason instanceof ConfirmationTimeout) {
+        throw new ConfirmationError('GW_CONFIRM_EXPIRED', `No answer within ${Math.round(this.o.ttlMs / 1000)} s; ${tool.name} was not run.`, { ...base, reason: null });
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+class ConfirmationTimeout extends Error {
+  override name = 'ConfirmationTimeout';
+}
+
+/** What a 2026 form confirmation keeps in the signed state: nonce, issue time, and once approved the reason. */
+interface FormState {
+  n: string;
+  t: number;
+  ok?: boolean;
+  r?: string;
 }
 
 /**
@@ -261,10 +289,11 @@ export class Confirmation {
 export function resourceIdOf(tool: CompiledTool, args: Record<string, unknown>): string {
   const rule = tool.def.resourceId as ToolDefinition['resourceId'];
   if (typeof rule === 'function') return String(rule(args));
-  if (typeof rule === 'string') return String(args[rule] ?? '');
+  if (typeof rule === 'string' && args[rule] !== undefined && args[rule] !== '') return String(args[rule]);
   if (args.id !== undefined && typeof args.id !== 'object') return String(args.id);
   const props = Object.keys((tool.inputSchema.properties ?? {}) as Record<string, unknown>);
-  const ids = props.filter((k) => /(?:^|[_-]|[a-z])(?:id|Id|ID)$/.test(k) && args[k] !== undefined && typeof args[k] !== 'object');
+  // `product_id`, `product-id`, `productId`, `productID`: not `paid` or `valid`.
+  const ids = props.filter((k) => /(?:[_-](?:id|ID)|[a-z0-9](?:Id|ID))$/.test(k) && args[k] !== undefined && args[k] !== '' && typeof args[k] !== 'object');
   return ids.length ? ids.map((k) => String(args[k])).join('/') : tool.name;
 }
 
@@ -299,7 +328,7 @@ export function confirmToolDefinition(anonymous: boolean): ToolDefinition {
       type: 'object',
       properties: {
         token: { type: 'string', minLength: 1, maxLength: 512, description: 'The opaque token of the pending action' },
-        resource_id_echo: { type: 'string', minLength: 1, maxLength: 1024, description: 'The Resource id, verbatim (case-sensitive)' },
+        resource_id_echo: { type: 'string', minLength: 1, maxLength: 4096, description: 'The Resource id, verbatim (case-sensitive)' },
         reason: { type: 'string', minLength: 1, maxLength: 256, description: 'Why, in 1-256 characters (kept in the audit log)' },
       },
       required: ['token', 'resource_id_echo', 'reason'],

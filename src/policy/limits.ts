@@ -1,5 +1,6 @@
 import { type Principal, principalKey } from '../auth/principal.ts';
 import type { Ephemeral } from '../store/types.ts';
+import { addressBucket } from './client-ip.ts';
 import type { RateRule, ResolvedLimits } from './config.ts';
 import type { RateState } from './rate-headers.ts';
 
@@ -22,9 +23,9 @@ export class RateWindows {
     private readonly ephemeral: () => Ephemeral,
   ) {}
 
-  /** The caller's rate key: the credential (key, or user and client), else the address. */
+  /** The caller's rate key: the credential (key, or user and client), else the address (an IPv6 /64). */
   static credentialKey(principal: Principal, ip: string): string {
-    return principal.via === 'anonymous' ? `ip:${ip}` : principalKey(principal);
+    return principal.via === 'anonymous' ? `ip:${addressBucket(ip)}` : principalKey(principal);
   }
 
   /** Counts `requests` against every rule that applies; the exceeded window, or null. */
@@ -66,16 +67,19 @@ export class Concurrency {
   private readonly running = new Map<string, number>();
   constructor(private readonly cap: number) {}
 
-  /** A release function, or null when the caller is at the cap. */
+  /**
+   * Takes one slot for an HTTP request carrying `n` calls (a 2025-03-26 batch is one slot, so a
+   * batch larger than the cap is not refused forever). The release must be called once per
+   * call; the slot frees after the n-th. Null when the caller is at the cap.
+   */
   enter(key: string, n: number): (() => void) | null {
     const now = this.running.get(key) ?? 0;
-    if (now + n > this.cap) return null;
-    this.running.set(key, now + n);
+    if (now >= this.cap) return null;
+    this.running.set(key, now + 1);
     let left = n;
     return () => {
-      if (left === 0) return;
-      const rest = (this.running.get(key) ?? n) - 1;
-      left--;
+      if (left === 0 || --left > 0) return;
+      const rest = this.running.get(key)! - 1;
       if (rest <= 0) this.running.delete(key);
       else this.running.set(key, rest);
     };

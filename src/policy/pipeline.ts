@@ -8,6 +8,7 @@ import { errorResult } from '../protocol/tools.ts';
 import type { CompiledTool } from '../registry/registry.ts';
 import type { ToolDefinition } from '../registry/types.ts';
 import type { AuditEntry, Ephemeral, Store } from '../store/types.ts';
+import type { LimitRefusal } from '../transport/endpoint.ts';
 import { argsDigest, auditArgs, outcomeOf, who } from './audit.ts';
 import type { ResolvedPolicy } from './config.ts';
 import { CONFIRM_TOOL, Confirmation, ConfirmationError, type ConfirmOutcome, confirmToolDefinition } from './confirmation.ts';
@@ -26,14 +27,13 @@ export interface PolicyOptions {
   now: () => number;
 }
 
-/** A refused admission: 429 with these headers and a JSON-RPC error. */
-export interface LimitRefusal {
-  message: string;
-  headers: Record<string, string>;
-  data: Record<string, unknown>;
-}
 
 const NONE: readonly string[] = Object.freeze([]);
+const MCP_METHODS = new Set([
+  'initialize', 'ping', 'server/discover', 'tools/list', 'resources/list', 'resources/templates/list', 'prompts/list',
+  'resources/read', 'resources/subscribe', 'resources/unsubscribe', 'prompts/get', 'completion/complete',
+  'logging/setLevel', 'subscriptions/listen',
+]);
 
 /**
  * The policy pipeline for every tool call and read (DESIGN: visible -> scopes -> rate and quota
@@ -102,9 +102,15 @@ export class Policy implements CallPipeline {
     }
     const tenant = principal.tenant ?? principal.subject;
     if (this.quotas && principal.via !== 'anonymous') {
-      const exhausted = await this.quotas.count(principal, tenant, requests.length);
+      let exhausted: RateState | null;
+      try {
+        exhausted = await this.quotas.count(principal, tenant, requests.length);
+      } catch (err) {
+        for (let i = 0; i < requests.length; i++) release?.(); // a failing plan() must not keep the slot
+        throw err;
+      }
       if (exhausted) {
-        release?.();
+        for (let i = 0; i < requests.length; i++) release?.();
         return this.refuse(principal, exhausted, 'Monthly quota exhausted');
       }
     }
@@ -112,12 +118,36 @@ export class Policy implements CallPipeline {
     return release;
   }
 
+  /**
+   * A call the scope gate refused (401/403) is audited too, once per caller, target and minute:
+   * a client retrying a forbidden call must not become a stream of writes.
+   */
+  denied(principal: Principal, method: string, params: Record<string, unknown> | undefined): void {
+    if (!this.o.resolved.audit) return;
+    const target = method === 'tools/call' ? params?.name : method === 'prompts/get' ? params?.name : method === 'resources/read' ? params?.uri : undefined;
+    if (typeof target !== 'string') return;
+    const tool = method === 'tools/call' ? this.o.lookup(target)?.name : undefined;
+    if (method === 'tools/call' && !tool) return;
+    const event = method === 'tools/call' ? 'tool.call' : method === 'prompts/get' ? 'prompt.get' : 'resource.read';
+    const key = `audit:denied:${principal.via}:${principal.subject}:${principal.client ?? ''}:${event}:${target.slice(0, 256)}`;
+    this.stores()
+      .then(({ ephemeral }) => ephemeral.setIfAbsent(key, '1', 60_000))
+      .then((first) =>
+        first
+          ? this.append({ event, outcome: 'denied', ...who(principal), ...(tool ? { tool } : { resourceId: target.slice(0, 2048) }) })
+          : undefined,
+      )
+      .catch((err: unknown) => this.o.logger.warn({ err }, 'could not audit a refused call'));
+  }
+
   /** Usage per credential, tenant, tool and day; rides the audit's group commit. */
   private countUsage(principal: Principal, credential: string, tenant: string, requests: readonly Counted[]): void {
     const usage = this.opened!.store.usage;
     const id = principal.via === 'anonymous' ? credential : `${principal.via}:${principal.client ?? principal.subject}`;
     for (const r of requests) {
-      const name = r.method === 'tools/call' && typeof r.params?.name === 'string' ? r.params.name.slice(0, 128) : r.method;
+      // Known names only: a caller must not grow the usage table with names of its choosing.
+      const tool = r.method === 'tools/call' && typeof r.params?.name === 'string' ? this.o.lookup(r.params.name)?.name : undefined;
+      const name = r.method === 'tools/call' ? (tool ?? '(unknown tool)') : MCP_METHODS.has(r.method) ? r.method : '(other)';
       usage.add({ tenant, credential: id, tool: name }).catch((err: unknown) => this.o.logger.warn({ err }, 'usage not counted'));
     }
   }
@@ -145,14 +175,16 @@ export class Policy implements CallPipeline {
     scope.outgoing = (message) => scrubValue(message, secrets);
   }
 
-  private secretPathsOf(tool: CompiledTool): SecretPath[] {
+  /** The write-only fields of a call: the tool's schema's, plus any its arguments select (meta tools). */
+  private secretPathsOf(tool: CompiledTool, args: Record<string, unknown>): readonly SecretPath[] {
     let paths = this.secrets.get(tool);
     if (!paths) this.secrets.set(tool, (paths = secretPaths(tool.inputSchema)));
-    return paths;
+    const more = tool.def.argumentSecrets?.(args);
+    return more?.length ? [...paths, ...more] : paths;
   }
 
   tool(tool: CompiledTool, args: Record<string, unknown>, scope: RequestScope, run: RunTool): WireResult | Promise<WireResult> {
-    const paths = this.secretPathsOf(tool);
+    const paths = this.secretPathsOf(tool, args);
     const secrets = paths.length ? secretValues(args, paths) : NONE;
     if (secrets.length) this.guard(scope, secrets);
     if (tool.def === this.confirmDef) return this.confirmByToken(args, scope, run);
@@ -208,7 +240,7 @@ export class Policy implements CallPipeline {
       ...who(scope.principal),
       tool: tool.name,
       argsDigest: argsDigest(args),
-      args: auditArgs(redact(args, this.secretPathsOf(tool))),
+      args: auditArgs(redact(args, this.secretPathsOf(tool, args))),
       latencyMs: Math.round((performance.now() - started) * 10) / 10,
       requestId: String(scope.id),
       ...(scope.session ? { detail: { session: scope.session.id.slice(0, 8) } } : {}),
@@ -255,7 +287,10 @@ export class Policy implements CallPipeline {
       return this.confirmFailed(err, scope, started, tool, args);
     }
     // The token goes to the caller only: the audit row has the resource id, never the token.
-    const wire = scope.era.structured ? parked.result : { content: parked.result.content };
+    // A tool with an outputSchema: clients check structuredContent against it unless isError is
+    // set, and the pending action is not the tool's output. It did not run: isError says so.
+    const wire: WireResult = scope.era.structured ? { ...parked.result } : { content: parked.result.content };
+    if (tool.outputSchema) wire.isError = true;
     return this.audited(scope, tool, args, { outcome: 'pending_confirmation', resourceId: parked.resourceId }, started, {
       ...wire,
       ...(scope.era.resultType ? { resultType: 'complete' } : {}),
@@ -279,7 +314,7 @@ export class Policy implements CallPipeline {
         scope, started, ok.tool, ok.args,
       );
     }
-    const secrets = secretValues(ok.args, this.secretPathsOf(ok.tool));
+    const secrets = secretValues(ok.args, this.secretPathsOf(ok.tool, ok.args));
     if (secrets.length) this.guard(scope, secrets);
     return this.runAudited(ok.tool, ok.args, scope, run, secrets, { event: 'confirm.run', resourceId: ok.resourceId, reason: ok.reason, detail: { via: 'token' } });
   }
@@ -307,7 +342,7 @@ export class Policy implements CallPipeline {
         outcome: err.code,
         ...who(scope.principal),
         tool: t?.name ?? CONFIRM_TOOL,
-        ...(a ? { argsDigest: argsDigest(a), args: auditArgs(redact(a, t ? this.secretPathsOf(t) : [])) } : {}),
+        ...(a ? { argsDigest: argsDigest(a), args: auditArgs(redact(a, t ? this.secretPathsOf(t, a) : [])) } : {}),
         resourceId: err.outcome.resourceId ?? null,
         reason: err.outcome.reason ?? null,
         latencyMs: Math.round((performance.now() - started) * 10) / 10,

@@ -1,5 +1,6 @@
 import type { PeerInfo, WebContext } from '../auth/web-context.ts';
 import { errorPage } from '../ui/html.ts';
+import { addressBucket } from './client-ip.ts';
 import type { RateRule } from './config.ts';
 import { type RateState, tooManyHeaders } from './rate-headers.ts';
 
@@ -22,7 +23,7 @@ export async function overWebLimit(
 ): Promise<Response | null> {
   if (!rule) return null;
   const { ephemeral } = await ctx.stores();
-  const { value, ttlMs } = await ephemeral.increment(`web:${name}:${peer.ip}`, 1, rule.windowMs);
+  const { value, ttlMs } = await ephemeral.increment(`web:${name}:${addressBucket(peer.ip)}`, 1, rule.windowMs);
   if (value <= rule.max) return null;
   const state: RateState = { policy: name, quota: rule.max, windowMs: rule.windowMs, remaining: 0, resetMs: ttlMs };
   return answer === 'json' ? tooManyJson(state) : tooManyPage(state);

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { type Principal, principalKey } from '../auth/principal.ts';
 import { invalidParams, methodNotFound } from '../errors.ts';
 import type { ListKind, Registry } from '../registry/registry.ts';
@@ -226,7 +227,10 @@ export class Engine {
         params?.arguments,
       );
     let answers: Record<string, unknown> = {};
-    if (params?.requestState !== undefined) answers = this.o.stateCodec.open(params.requestState, binding());
+    if (params?.requestState !== undefined) {
+      answers = this.o.stateCodec.open(params.requestState, binding());
+      scope.stateId = hash('sha256', params.requestState as string, 'base64url');
+    }
     const given = params?.inputResponses;
     if (given !== undefined) {
       if (typeof given !== 'object' || given === null || Array.isArray(given)) {

@@ -38,6 +38,8 @@ export interface RequestScope {
    * response stream (progress, log, server-to-client requests) before it is serialised.
    */
   outgoing: ((message: object) => object) | undefined;
+  /** 2026-07-28: a digest of the signed requestState this retry carries (unique per issued state). */
+  stateId: string | undefined;
   /** 2026-07-28 multi round-trip: responses the client supplied, set by the engine once verified. */
   inputResponses: Record<string, unknown> | undefined;
 }

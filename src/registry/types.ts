@@ -130,6 +130,12 @@ export interface ToolDefinition<Args = Record<string, unknown>> {
    * the arguments. Default: the argument `id`, else the arguments ending in `id`, else the name.
    */
   resourceId?: string | ((args: Args) => string);
+  /**
+   * Write-only fields chosen by the arguments, as paths into them (property names, `*` for any
+   * item or map value): for a tool that forwards `arguments` to another schema, like the OpenAPI
+   * meta tools. Fields marked `writeOnly: true` in `input` are found without it.
+   */
+  argumentSecrets?: (args: Args) => ReadonlyArray<readonly string[]>;
   /** May be called with no credential at all. */
   anonymous?: boolean;
   /** Overrides the server's per-request timeout. */

@@ -68,6 +68,7 @@ class Exchange implements RequestScope {
   readonly logLevel: LogLevel | undefined;
   inputResponses: Record<string, unknown> | undefined = undefined;
   outgoing: ((message: object) => object) | undefined = undefined;
+  stateId: string | undefined = undefined;
   done = false;
   private controller: AbortController | undefined;
   private outbox: Outbox | undefined;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GangwayConfigError } from '../../src/errors.ts';
-import { clientIp, parseTrustedProxies } from '../../src/policy/client-ip.ts';
+import { addressBucket, clientIp, parseTrustedProxies } from '../../src/policy/client-ip.ts';
 
 /** SECURITY 40: X-Forwarded-For is believed only from a configured proxy, read from the right. */
 
@@ -42,14 +42,28 @@ describe('clientIp', () => {
   it('garbage stops the walk at the last trusted hop: never text a client chose', () => {
     assert.equal(clientIp('10.1.2.3', 'evil', lb), '10.1.2.3');
     assert.equal(clientIp('10.1.2.3', 'nonsense, 10.0.0.9', lb), '10.0.0.9');
-    assert.equal(clientIp('10.1.2.3', '198.51.100.23, 1.2.3.4:5678', lb), '10.1.2.3');
-    assert.equal(clientIp('10.1.2.3', '[2001:db8::1]', lb), '10.1.2.3');
+    assert.equal(clientIp('10.1.2.3', '198.51.100.23, 1.2.3.4:5678:9', lb), '10.1.2.3');
+    assert.equal(clientIp('10.1.2.3', '[2001:db8::1', lb), '10.1.2.3');
     assert.equal(clientIp('10.1.2.3', 'fe80::1%eth0', lb), '10.1.2.3');
     assert.equal(clientIp('10.1.2.3', '01.2.3.4', lb), '10.1.2.3');
     assert.equal(clientIp('10.1.2.3', '', lb), '10.1.2.3');
     assert.equal(clientIp('10.1.2.3', '198.51.100.23,', lb), '10.1.2.3');
     assert.equal(clientIp('10.1.2.3', ',198.51.100.23', lb), '198.51.100.23');
     assert.equal(clientIp('10.1.2.3', `${'x'.repeat(10_000)}, 10.0.0.5`, lb), '10.0.0.5');
+  });
+
+  it('a port some gateways append is dropped: the address is still read', () => {
+    assert.equal(clientIp('10.1.2.3', '198.51.100.23, 1.2.3.4:5678', lb), '1.2.3.4');
+    assert.equal(clientIp('10.1.2.3', '[2001:db8::1]:443', lb), '2001:db8::1');
+    assert.equal(clientIp('10.1.2.3', '[2001:db8::1]', lb), '2001:db8::1');
+  });
+
+  it('limits count an IPv6 client by its /64, an IPv4 client by its address', () => {
+    assert.equal(addressBucket('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+    assert.equal(addressBucket('2001:db8:1:2:bbbb::7'), '2001:db8:1:2::/64');
+    assert.notEqual(addressBucket('2001:db8:1:3::1'), addressBucket('2001:db8:1:2::1'));
+    assert.equal(addressBucket('::ffff:198.51.100.23'), '198.51.100.23');
+    assert.equal(addressBucket('unknown'), 'unknown');
   });
 
   it('the walk is bounded: a long all-trusted chain ends at the last hop read', () => {
