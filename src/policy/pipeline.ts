@@ -289,8 +289,15 @@ export class Policy implements CallPipeline {
     // The token goes to the caller only: the audit row has the resource id, never the token.
     // A tool with an outputSchema: clients check structuredContent against it unless isError is
     // set, and the pending action is not the tool's output. It did not run: isError says so.
+    // SDK 1.x checks structuredContent even then, so the pending action moves to `_meta`.
     const wire: WireResult = scope.era.structured ? { ...parked.result } : { content: parked.result.content };
-    if (tool.outputSchema) wire.isError = true;
+    if (tool.outputSchema) {
+      wire.isError = true;
+      if (wire.structuredContent) {
+        wire._meta = { 'io.gangway/confirmation': wire.structuredContent };
+        delete wire.structuredContent;
+      }
+    }
     return this.audited(scope, tool, args, { outcome: 'pending_confirmation', resourceId: parked.resourceId }, started, {
       ...wire,
       ...(scope.era.resultType ? { resultType: 'complete' } : {}),
