@@ -43,10 +43,14 @@ interface TargetDef {
   /** Sent with every request of this row (a credential). */
   headers?: Record<string, string>;
   note?: string;
+  /** A row of the policy-stage table; `vs` names the row this stage adds to. */
+  stage?: { label: string; vs?: string };
 }
 
 /** A fresh API key per run for the `gangway-apikey` row (the target stores only its hash). */
 const BENCH_API_KEY = `gwk_${randomBytes(32).toString('base64url')}`;
+/** Every API-key row: 2025 stateless requests, auth on with this key. */
+const STAGE_ENV = { BENCH_GANGWAY_STATELESS: '1', BENCH_API_KEY };
 
 const SDK_ZOD_NOTE =
   process.env.BENCH_SDK_ZOD === 'per-request' ? 'zod shapes built per request' : 'zod shapes built once';
@@ -65,22 +69,77 @@ const TARGETS: TargetDef[] = [
     scenarios: ['call'],
     note: 'only `echo` registered',
   },
+  // The policy stages (call scenario): each row adds one stage to the one before, so the
+  // difference between two rows is what that stage costs. `gangway` is stage 1 for both scenarios.
   {
     name: 'gangway',
     file: 'targets/gangway.ts',
     style: '2025-06-18',
     env: { BENCH_GANGWAY_STATELESS: '1' },
-    note: 'http.stateless',
+    stage: { label: '1. policy off: anonymous, no limits, audit off' },
+    note: 'http.stateless; policy off (anonymous, no limits, audit off)',
   },
-  { name: 'gangway-2026', file: 'targets/gangway.ts', style: '2026-07-28' },
+  { name: 'gangway-2026', file: 'targets/gangway.ts', style: '2026-07-28', note: 'policy off (anonymous, no limits, audit off)' },
   {
     name: 'gangway-apikey',
     file: 'targets/gangway.ts',
     style: '2025-06-18',
-    env: { BENCH_GANGWAY_STATELESS: '1', BENCH_API_KEY },
+    env: { ...STAGE_ENV, BENCH_SCOPES: '0', BENCH_LIMITS: 'off', BENCH_AUDIT: 'off' },
     headers: { 'x-api-key': BENCH_API_KEY },
     scenarios: ['call'],
-    note: 'http.stateless, auth on, every call with an API key (cached verdict)',
+    stage: { label: '2. + API key (cached verdict; usage counted in memory)', vs: 'gangway' },
+    note: 'http.stateless, auth on, every call with an API key (cached verdict); no tool scopes, limits off, audit off',
+  },
+  {
+    name: 'gangway-scope',
+    file: 'targets/gangway.ts',
+    style: '2025-06-18',
+    env: { ...STAGE_ENV, BENCH_SCOPES: '1', BENCH_LIMITS: 'off', BENCH_AUDIT: 'off' },
+    headers: { 'x-api-key': BENCH_API_KEY },
+    scenarios: ['call'],
+    stage: { label: '3. + scope check (every tool needs `bench:call`)', vs: 'gangway-apikey' },
+    note: 'as gangway-apikey, and every tool needs scope bench:call, which the key holds',
+  },
+  {
+    name: 'gangway-limits',
+    file: 'targets/gangway.ts',
+    style: '2025-06-18',
+    env: { ...STAGE_ENV, BENCH_SCOPES: '1', BENCH_LIMITS: 'on', BENCH_AUDIT: 'off' },
+    headers: { 'x-api-key': BENCH_API_KEY },
+    scenarios: ['call'],
+    stage: { label: '4. + rate limit (per-credential window, concurrency cap)', vs: 'gangway-scope' },
+    note: 'as gangway-scope, plus a per-credential window of 1e9/min (counted, never refusing) and the concurrency cap (16)',
+  },
+  {
+    name: 'gangway-full',
+    file: 'targets/gangway.ts',
+    style: '2025-06-18',
+    env: { ...STAGE_ENV, BENCH_SCOPES: '1', BENCH_LIMITS: 'on', BENCH_AUDIT: 'sqlite' },
+    headers: { 'x-api-key': BENCH_API_KEY },
+    scenarios: ['call'],
+    stage: { label: '5. + durable audit on SQLite (synchronous=FULL) = the full pipeline', vs: 'gangway-limits' },
+    note: 'as gangway-limits, on a SQLite store (fresh file, WAL, synchronous=FULL): a durable audit row per call before the answer, usage group-committed with it',
+  },
+  {
+    name: 'gangway-full-normal',
+    file: 'targets/gangway.ts',
+    style: '2025-06-18',
+    env: { ...STAGE_ENV, BENCH_SCOPES: '1', BENCH_LIMITS: 'on', BENCH_AUDIT: 'sqlite-normal' },
+    headers: { 'x-api-key': BENCH_API_KEY },
+    scenarios: ['call'],
+    stage: { label: '(5 with synchronous=NORMAL: survives SIGKILL, not power loss)', vs: 'gangway-limits' },
+    note: 'as gangway-full with synchronous=NORMAL: no fsync per commit',
+  },
+  {
+    name: 'gangway-audit-memory',
+    file: 'targets/gangway.ts',
+    style: '2025-06-18',
+    env: { ...STAGE_ENV, BENCH_SCOPES: '1', BENCH_LIMITS: 'on', BENCH_AUDIT: 'memory' },
+    headers: { 'x-api-key': BENCH_API_KEY },
+    scenarios: ['call'],
+    optional: true,
+    stage: { label: '(5 on the memory store: the audit row without SQLite)', vs: 'gangway-limits' },
+    note: 'as gangway-limits with audit into the memory store (not durable; the rows pile up in the heap)',
   },
   {
     name: 'gangway-session',
@@ -130,8 +189,7 @@ function intEnv(name: string, fallback: number, min: number, max: number): numbe
   return n;
 }
 
-function listEnv<T extends string>(name: string, all: readonly T[]): T[] {
-  const raw = process.env[name];
+function listEnv<T extends string>(name: string, all: readonly T[], raw = process.env[name]): T[] {
   if (!raw) return [...all];
   const picked = raw
     .split(',')
@@ -142,13 +200,22 @@ function listEnv<T extends string>(name: string, all: readonly T[]): T[] {
   return picked as T[];
 }
 
-/** Default: every row not marked optional; `all`: every row; else the named rows. */
+/**
+ * Default: every row not marked optional; `all`: every row; else the named rows, where `stages`
+ * stands for bare and every policy-stage row (`BENCH_SCENARIOS=call BENCH_TARGETS=stages`).
+ */
 function pickTargets(raw: string | undefined): string[] {
   if (raw === 'all') return TARGETS.map((t) => t.name);
   if (!raw) return TARGETS.filter((t) => !t.optional).map((t) => t.name);
+  const stages = ['bare', ...TARGETS.filter((t) => t.stage).map((t) => t.name)];
+  const expanded = raw
+    .split(',')
+    .map((s) => s.trim())
+    .flatMap((s) => (s === 'stages' ? stages : [s]));
   return listEnv(
     'BENCH_TARGETS',
     TARGETS.map((t) => t.name),
+    [...new Set(expanded)].join(','),
   );
 }
 
@@ -237,6 +304,11 @@ async function measure(slot: Slot, scenario: ScenarioId, seconds: number): Promi
   if (before && after && result.requests > 0) {
     result.cpuMicrosPerRequest = (after.cpuMicros - before.cpuMicros) / result.requests;
   }
+  if (before?.counters && after?.counters) {
+    result.counters = Object.fromEntries(
+      Object.entries(after.counters).map(([k, v]) => [k, v - (before.counters![k] ?? 0)]),
+    );
+  }
   if (result.requests === 0) {
     fail(slot, 'failed', 'no request completed');
     return undefined;
@@ -273,6 +345,7 @@ async function runScenario(scenario: ScenarioId): Promise<Row[]> {
       status: 'ok',
       reason: '',
       notes: def.note ? [def.note] : [],
+      ...(def.stage ? { stage: def.stage } : {}),
       rounds: [],
       bodyBytes: 0,
     },

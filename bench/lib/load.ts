@@ -32,6 +32,8 @@ export interface LoadResult {
   failureDetail: string;
   /** Target CPU time (user + system) per response, in microseconds; filled by the runner. */
   cpuMicrosPerRequest?: number;
+  /** How much each of the target's own counters (lib/target-child.ts) grew during the run. */
+  counters?: Record<string, number>;
 }
 
 export function hasCommand(cmd: string): boolean {

@@ -15,6 +15,8 @@ export interface Row {
   bodyBytes: number;
   rssStart?: number;
   rssEnd?: number;
+  /** A row of the policy-stage table; `vs` names the row this stage adds to. */
+  stage?: { label: string; vs?: string };
 }
 
 export interface RunInfo {
@@ -78,6 +80,59 @@ function cpuRatio(row: Row, bare: Row | undefined): string {
   return times(medianCpu(bare) / medianCpu(row));
 }
 
+/**
+ * The audit batcher under load, from the target's `groupCommits` counter: commits per second and
+ * calls per commit (each call also queues its usage increment into the same commits).
+ */
+export function commitNote(row: Row): string | undefined {
+  const per = row.rounds.flatMap((r) => (r.counters?.groupCommits ? [{ commits: r.counters.groupCommits, r }] : []));
+  if (per.length === 0) return undefined;
+  const perSecond = median(per.map((p) => p.commits / p.r.seconds));
+  const callsPerCommit = median(per.map((p) => p.r.requests / p.commits));
+  return `group commits: ${int(perSecond)}/s, ${callsPerCommit.toFixed(1)} calls per commit (medians)`;
+}
+
+/**
+ * What each policy stage costs: every stage row against the row it adds to (`stage.vs`), in
+ * throughput and in CPU time per request.
+ */
+export function stageTable(rows: Row[]): string | undefined {
+  const staged = rows.filter((r) => r.stage);
+  if (staged.length < 2) return undefined;
+  const bare = rows.find((r) => r.target === 'bare');
+  const lines = [
+    '| stage | row | req/s | vs bare | CPU µs/req | vs bare (CPU) | cost of the stage: req/s | cost of the stage: CPU µs/req | audit batcher |',
+    '|---|---|--:|--:|--:|--:|--:|--:|---|',
+  ];
+  if (bare?.status === 'ok') {
+    lines.push(`| 0. bare node:http (the limit) | bare | ${int(medianRps(bare))} | 1.00x | ${int(medianCpu(bare))} | 1.00x | | | |`);
+  }
+  const signed = (n: number, digits = 0) =>
+    Number.isFinite(n) ? `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(digits)}` : '—';
+  for (const row of staged) {
+    const ok = row.status === 'ok';
+    const prev = row.stage!.vs ? rows.find((r) => r.target === row.stage!.vs && r.status === 'ok') : undefined;
+    const rps = ok ? medianRps(row) : Number.NaN;
+    const cpu = ok ? medianCpu(row) : Number.NaN;
+    const dRps = prev ? `${signed(((rps - medianRps(prev)) / medianRps(prev)) * 100, 1)}% vs ${prev.target}` : '';
+    const dCpu = prev ? `${signed(cpu - medianCpu(prev), 1)} vs ${prev.target}` : '';
+    lines.push(
+      `| ${[
+        cell(row.stage!.label),
+        row.target,
+        ok ? int(rps) : `**${row.status}**`,
+        ratio(row, bare),
+        ok ? int(cpu) : '—',
+        cpuRatio(row, bare),
+        ok ? dRps : '',
+        ok ? dCpu : '',
+        (ok && commitNote(row)) || '',
+      ].join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
 }
@@ -95,9 +150,11 @@ export function scenarioTable(rows: Row[]): string {
   for (const row of rows) {
     // An invalid row's numbers measured failures, not the server: keep them out of the columns.
     const shown = row.status === 'ok';
-    const notes = [row.status === 'ok' ? '' : `**${row.status}**: ${row.reason}`, ...row.notes].filter(
-      Boolean,
-    );
+    const notes = [
+      row.status === 'ok' ? '' : `**${row.status}**: ${row.reason}`,
+      ...row.notes,
+      (shown && commitNote(row)) || '',
+    ].filter(Boolean);
     lines.push(
       `| ${[
         row.target,
@@ -139,6 +196,8 @@ export function renderReport(info: RunInfo, rows: Row[]): string {
     const scenarioRows = rows.filter((r) => r.scenario === scenario);
     if (scenarioRows.length === 0) continue;
     out.push(`## ${SCENARIO_TITLES[scenario]}`, '', scenarioTable(scenarioRows), '');
+    const stages = stageTable(scenarioRows);
+    if (stages) out.push(`### Policy stages: ${SCENARIO_TITLES[scenario]}`, '', stages, '');
   }
   return out.join('\n');
 }

@@ -2,8 +2,9 @@
 //   - listen on 127.0.0.1:$BENCH_PORT (chosen free by the runner);
 //   - print `BENCH_READY <port>` on stdout once accepting connections;
 //   - or print `BENCH_SKIP <reason>` and exit 0 when the target cannot run here;
-//   - answer the IPC message `{ type: 'stats' }` with its own memory and CPU time
-//     (a side channel, so measuring adds no route to the server under test);
+//   - answer the IPC message `{ type: 'stats' }` with its own memory and CPU time, plus any
+//     counters the target exposes (a side channel, so measuring adds no route to the server
+//     under test);
 //   - on SIGTERM, close and exit.
 
 export const READY_PREFIX = 'BENCH_READY ';
@@ -15,6 +16,8 @@ export interface StatsMessage {
   heapUsed: number;
   /** process.cpuUsage(): user + system CPU time since start, in microseconds. */
   cpuMicros: number;
+  /** Monotonic counters of the target's own (e.g. `groupCommits`); the runner reports their deltas. */
+  counters?: Record<string, number>;
 }
 
 export function benchPort(): number {
@@ -27,7 +30,11 @@ export function benchPort(): number {
 
 export const BENCH_HOST = '127.0.0.1';
 
-export function reportReady(port: number, close?: () => Promise<void> | void): void {
+export function reportReady(
+  port: number,
+  close?: () => Promise<void> | void,
+  counters?: () => Record<string, number>,
+): void {
   process.on('message', (msg: unknown) => {
     if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'stats') {
       const mem = process.memoryUsage();
@@ -37,6 +44,7 @@ export function reportReady(port: number, close?: () => Promise<void> | void): v
         rss: mem.rss,
         heapUsed: mem.heapUsed,
         cpuMicros: cpu.user + cpu.system,
+        ...(counters ? { counters: counters() } : {}),
       };
       process.send?.(reply);
     }

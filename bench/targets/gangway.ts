@@ -1,35 +1,68 @@
-// Gangway itself, configured like the other targets: the same 501 tools, no auth (anonymous),
-// in-memory stores, the default logger (GANGWAY_LOG_LEVEL to change it).
+// Gangway itself, configured like the other targets: the same 501 tools, in-memory stores, the
+// default logger (GANGWAY_LOG_LEVEL to change it). The environment picks the policy stages, so
+// the runner can measure what each one costs (bench/README.md, "Policy stages"):
 //   BENCH_GANGWAY_STATELESS=1 -> http.stateless: 2025-era requests without Mcp-Session-Id,
-//                                the like-for-like opponent of sdk-stateless;
-//   otherwise                  -> the default: 2025 eras need initialize + Mcp-Session-Id
-//                                (the runner opens one session for the row's style).
-// 2026-07-28 requests are stateless either way.
+//                                the like-for-like opponent of sdk-stateless; otherwise the
+//                                default (2025 eras need initialize + Mcp-Session-Id; the runner
+//                                opens one session for the row's style). 2026-07-28 is stateless.
+//   BENCH_API_KEY=gwk_...     -> auth on (`auth: { oauth: false }`): the key is stored as a hash
+//                                before listen, every request carries it (a cached verdict after
+//                                the first); without it callers are anonymous and no limit applies.
+//   BENCH_SCOPES=1            -> every tool needs scope `bench:call`, and the key holds it.
+//   BENCH_LIMITS=on|off       -> the per-credential rate window (1e9 a minute: counted on every
+//                                request, never refusing) and the default concurrency cap (16
+//                                per caller), or neither (default: off).
+//   BENCH_AUDIT=off|memory|sqlite|sqlite-normal
+//                             -> the audit row per tools/call: off (default), into the in-memory
+//                                store, or into a fresh SQLite file (WAL) with synchronous=FULL
+//                                (the Store's default: durable before the answer) or NORMAL. The
+//                                SQLite store also takes the usage counters and the API key.
 //
-// NOTE: written against src/index.ts as it stood while src/ was still being built; if the
-// config shape changes, tsc flags this file (the types come from src/). The module is still
-// loaded dynamically, so a missing or broken src/ makes this target print BENCH_SKIP with the
-// reason instead of failing the whole run.
-import { createHash } from 'node:crypto';
-import type { GangwayConfig, ToolDefinition } from '../../src/index.ts';
+// The module is loaded dynamically, so a missing or broken src/ makes this target print
+// BENCH_SKIP with the reason instead of failing the whole run.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { GangwayConfig, Store, ToolDefinition } from '../../src/index.ts';
 import { benchTools } from '../fixtures/tools500.ts';
 import { BENCH_HOST, benchPort, reportReady, reportSkip } from '../lib/target-child.ts';
 
 type GangwayModule = typeof import('../../src/index.ts');
+type StoreModule = typeof import('../../src/store/index.ts');
+type SecretsModule = typeof import('../../src/auth/secrets.ts');
 
 let lib: GangwayModule;
+let stores: StoreModule;
+let secrets: SecretsModule;
 try {
-  lib = await import('../../src/index.ts');
+  [lib, stores, secrets] = await Promise.all([
+    import('../../src/index.ts'),
+    import('../../src/store/index.ts'),
+    import('../../src/auth/secrets.ts'),
+  ]);
 } catch (err) {
-  reportSkip(`cannot import src/index.ts: ${err instanceof Error ? err.message : String(err)}`);
+  reportSkip(`cannot import src/: ${err instanceof Error ? err.message : String(err)}`);
 }
 
+const env = process.env;
+const apiKey = env.BENCH_API_KEY;
+const scoped = env.BENCH_SCOPES === '1';
+const limits = env.BENCH_LIMITS ?? 'off';
+const audit = env.BENCH_AUDIT ?? 'off';
+if (limits !== 'on' && limits !== 'off') reportSkip(`BENCH_LIMITS must be on or off, not ${limits}`);
+if (!['off', 'memory', 'sqlite', 'sqlite-normal'].includes(audit)) {
+  reportSkip(`BENCH_AUDIT must be off, memory, sqlite or sqlite-normal, not ${audit}`);
+}
+if (scoped && !apiKey) reportSkip('BENCH_SCOPES=1 needs BENCH_API_KEY (anonymous callers hold no scope)');
+
+const SCOPE = 'bench:call';
 const tools: ToolDefinition[] = benchTools().map((t) =>
   lib.defineTool<{ text?: string }>({
     name: t.name,
     description: t.description,
     input: t.inputSchema,
     ...(t.annotations ? { annotations: t.annotations } : {}),
+    ...(scoped ? { scopes: [SCOPE] } : {}),
     handler:
       t.name === 'echo'
         ? (args) => ({ content: [{ type: 'text', text: String(args.text) }] })
@@ -37,16 +70,36 @@ const tools: ToolDefinition[] = benchTools().map((t) =>
   }),
 );
 
+// A fresh file per run: the audit table starts empty, and the file goes when the target stops.
+let dir: string | undefined;
+let sqlite: InstanceType<StoreModule['SqliteStore']> | undefined;
+let store: Store | 'memory' = 'memory';
+if (audit === 'sqlite' || audit === 'sqlite-normal') {
+  dir = mkdtempSync(join(tmpdir(), 'gangway-bench-'));
+  sqlite = new stores.SqliteStore(join(dir, 'audit.db'), { synchronous: audit === 'sqlite' ? 'full' : 'normal' });
+  store = sqlite;
+}
+
 const config: GangwayConfig = {
   name: 'bench',
   version: '1.0.0',
   tools,
-  store: 'memory',
+  store,
   ephemeral: 'memory',
-  http: { path: '/mcp', stateless: process.env.BENCH_GANGWAY_STATELESS === '1' },
-  // BENCH_API_KEY -> auth on: every request resolves its key (a cached verdict after the first).
-  ...(process.env.BENCH_API_KEY ? { auth: { oauth: false } } : {}),
+  http: { path: '/mcp', stateless: env.BENCH_GANGWAY_STATELESS === '1' },
+  ...(apiKey ? { auth: { oauth: false } } : {}),
+  policy: {
+    audit: audit !== 'off',
+    // Auth on turns the default limits on (60 a minute would refuse the bench): either a window
+    // that counts every request and never refuses, or none at all.
+    limits:
+      limits === 'on'
+        ? { perCredential: { max: 1_000_000_000, windowMs: 60_000 } }
+        : { perCredential: false, concurrent: false },
+  },
 };
+// Anonymous and no limits asked for: leave `limits` unset, as a server without auth has it.
+if (!apiKey && limits === 'off') delete config.policy!.limits;
 
 let app: ReturnType<GangwayModule['createGangway']>;
 try {
@@ -55,12 +108,25 @@ try {
   reportSkip(`createGangway rejected the bench config: ${err instanceof Error ? err.message : String(err)}`);
 }
 
-if (process.env.BENCH_API_KEY) {
-  const { store } = await app.stores();
-  const keyHash = createHash('sha256').update(process.env.BENCH_API_KEY).digest('base64url');
-  await store.apiKeys.create({ kind: 'api_key', keyHash, tenant: 'bench', subject: 'bench', scopes: [] });
+if (apiKey) {
+  const { store: opened } = await app.stores();
+  await opened.apiKeys.create({
+    kind: 'api_key',
+    keyHash: secrets.hashSecret(apiKey),
+    tenant: 'bench',
+    subject: 'bench',
+    scopes: scoped ? [SCOPE] : [],
+  });
 }
 
 const port = benchPort();
 await app.listen({ port, host: BENCH_HOST });
-reportReady(port, () => app.close());
+reportReady(
+  port,
+  async () => {
+    await app.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  },
+  // The runner turns these into group commits per second and calls per commit.
+  sqlite ? () => ({ groupCommits: sqlite.groupCommits }) : undefined,
+);
