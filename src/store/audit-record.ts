@@ -6,12 +6,7 @@ import type { AuditEntry, AuditRecord } from './types.ts';
  * JSON so that what is read back is what a SQL adapter would return.
  */
 export function toAuditRecord(entry: AuditEntry, seq: number, now: number): AuditRecord {
-  if (typeof entry.event !== 'string' || entry.event === '') {
-    throw new StoreError('GW_STORE_INVALID', 'audit event is required');
-  }
-  if (typeof entry.outcome !== 'string' || entry.outcome === '') {
-    throw new StoreError('GW_STORE_INVALID', 'audit outcome is required');
-  }
+  checkEntry(entry);
   return {
     seq,
     at: entry.at ?? now,
@@ -41,4 +36,14 @@ export function jsonCopy(value: unknown): unknown {
 export function toJson(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   return JSON.stringify(value) ?? null;
+}
+
+/** An entry every adapter refuses: no event or no outcome. */
+export function checkEntry(entry: AuditEntry): void {
+  if (typeof entry.event !== 'string' || entry.event === '') {
+    throw new StoreError('GW_STORE_INVALID', 'audit event is required');
+  }
+  if (typeof entry.outcome !== 'string' || entry.outcome === '') {
+    throw new StoreError('GW_STORE_INVALID', 'audit outcome is required');
+  }
 }

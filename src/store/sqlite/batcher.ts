@@ -11,8 +11,10 @@ interface Pending {
  * ONE transaction, and every promise settles only after that transaction has committed. Under
  * synchronous=FULL that is one fsync for the whole batch instead of one per write.
  *
- * Each write runs in its own savepoint (a nested better-sqlite3 transaction), so one failing write
- * rejects alone and the others still commit. If the commit itself fails, every write rejects.
+ * The fast path runs the batch's writes back to back in one transaction, with no savepoints (a
+ * savepoint per write cost more than the write). If any write throws, that transaction rolls back
+ * and the batch runs again with each write in its own savepoint, so one failing write rejects
+ * alone and the others still commit. If the commit itself fails, every write rejects.
  */
 export class WriteBatcher {
   readonly #conn: Connection;
@@ -20,6 +22,8 @@ export class WriteBatcher {
   #queue: Pending[] = [];
   #scheduled = false;
   #commits = 0;
+  /** Built once: better-sqlite3 compiles BEGIN/COMMIT for each transaction function it makes. */
+  #fast: ((batch: Pending[]) => unknown[]) | undefined;
 
   constructor(conn: Connection, maxBatch = 256) {
     this.#conn = conn;
@@ -51,6 +55,26 @@ export class WriteBatcher {
     const batch = this.#queue;
     if (batch.length === 0) return;
     this.#queue = [];
+    let values: unknown[];
+    try {
+      const db = this.#conn.db;
+      this.#fast ??= db
+        .transaction((ops: Pending[]) => {
+          const out = new Array<unknown>(ops.length);
+          for (let i = 0; i < ops.length; i++) out[i] = ops[i]!.run();
+          return out;
+        })
+        .immediate.bind(undefined) as (batch: Pending[]) => unknown[];
+      values = this.#fast(batch);
+      this.#commits++;
+    } catch {
+      // A write failed (the transaction rolled back) or the commit did: go one savepoint per write.
+      return this.flushOneByOne(batch);
+    }
+    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(values[i]);
+  }
+
+  private flushOneByOne(batch: Pending[]): void {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
       const db = this.#conn.db;

@@ -5,26 +5,30 @@ import type { WriteBatcher } from './batcher.ts';
 import type { Connection } from './database.ts';
 
 export function sqliteUsage(conn: Connection, batcher: WriteBatcher): UsageRepo {
+  // Increments waiting for the next commit, summed per row: one upsert per (tenant, credential,
+  // tool, day) and batch instead of one per call. Every add settles with the commit that holds it.
+  let pending: Map<string, { tenant: string; credential: string; tool: string; day: string; count: number }> | undefined;
+  let committed: Promise<void> | undefined;
+  const UPSERT = `INSERT INTO usage (tenant, credential, tool, day, count) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (tenant, credential, tool, day) DO UPDATE SET count = count + excluded.count`;
   return {
     async add(increment) {
       const count = increment.count ?? 1;
       checkCount(count);
-      const params = {
-        tenant: increment.tenant,
-        credential: increment.credential,
-        tool: increment.tool,
-        day: utcDay(increment.at ?? conn.now()),
-        count,
-      };
-      // Counted on every call: rides the audit group commit instead of paying its own fsync.
-      await batcher.enqueue(() =>
-        conn
-          .stmt(
-            `INSERT INTO usage (tenant, credential, tool, day, count) VALUES (@tenant, @credential, @tool, @day, @count)
-             ON CONFLICT (tenant, credential, tool, day) DO UPDATE SET count = count + excluded.count`,
-          )
-          .run(params),
-      );
+      const day = utcDay(increment.at ?? conn.now());
+      const key = `${increment.tenant}\u0000${increment.credential}\u0000${increment.tool}\u0000${day}`;
+      if (!pending) {
+        const rows = (pending = new Map());
+        committed = batcher.enqueue(() => {
+          if (pending === rows) pending = undefined; // later adds start the next batch's map
+          const upsert = conn.stmt(UPSERT);
+          for (const r of rows.values()) upsert.run(r.tenant, r.credential, r.tool, r.day, r.count);
+        });
+      }
+      const row = pending.get(key);
+      if (row) row.count += count;
+      else pending.set(key, { tenant: increment.tenant, credential: increment.credential, tool: increment.tool, day, count });
+      await committed;
     },
 
     async month(query) {
