@@ -16,7 +16,8 @@ export function sqliteUsage(conn: Connection, batcher: WriteBatcher): UsageRepo 
       const count = increment.count ?? 1;
       checkCount(count);
       const day = utcDay(increment.at ?? conn.now());
-      const key = `${increment.tenant}\u0000${increment.credential}\u0000${increment.tool}\u0000${day}`;
+      // JSON, not a separator: a tenant or tool name may contain any character.
+      const key = JSON.stringify([increment.tenant, increment.credential, increment.tool, day]);
       if (!pending) {
         const rows = (pending = new Map());
         committed = batcher.enqueue(() => {

@@ -187,6 +187,19 @@ export function auditAndUsageContract(name: string, open: Open<Store>): void {
       assert.equal((await s.usage.month({ month: '2026-05', tenant: 'initech' })).total, 0);
     });
 
+    it('names holding separators stay apart when added in the same batch', async (t) => {
+      const { adapter: s } = await fresh(t, open);
+      const at = Date.UTC(2026, 4, 5);
+      await Promise.all([
+        s.usage.add({ tenant: 'a\u0000b', credential: 'c', tool: 't', at }),
+        s.usage.add({ tenant: 'a', credential: 'b\u0000c', tool: 't', at }),
+        s.usage.add({ tenant: 'a","b', credential: 'c', tool: 't', at }),
+      ]);
+      assert.equal((await s.usage.month({ month: '2026-05', tenant: 'a\u0000b' })).total, 1);
+      assert.equal((await s.usage.month({ month: '2026-05', tenant: 'a' })).total, 1);
+      assert.equal((await s.usage.month({ month: '2026-05', tenant: 'a","b' })).total, 1);
+    });
+
     it('refuses a malformed month or a non-positive count, counting nothing', async (t) => {
       const { adapter: s } = await fresh(t, open);
       for (const month of ['2026-1', '2026-13', '26-01', '2026-01-01', '']) {
