@@ -129,14 +129,21 @@ export class Policy implements CallPipeline {
     const tool = method === 'tools/call' ? this.o.lookup(target)?.name : undefined;
     if (method === 'tools/call' && !tool) return;
     const event = method === 'tools/call' ? 'tool.call' : method === 'prompts/get' ? 'prompt.get' : 'resource.read';
-    const key = `audit:denied:${principal.via}:${principal.subject}:${principal.client ?? ''}:${event}:${target.slice(0, 256)}`;
+    this.auditOnce(principal, event, 'denied', tool ? { tool } : { resourceId: target.slice(0, 2048) }, target);
+  }
+
+  /** A call refused for its arguments: audited like a denied one (once per caller, tool and minute). */
+  invalid(tool: CompiledTool, scope: RequestScope): void {
+    this.auditOnce(scope.principal, 'tool.call', 'invalid_arguments', { tool: tool.name }, tool.name);
+  }
+
+  /** One audit row per caller, event, outcome and target a minute: refusals must not become a stream of writes. */
+  private auditOnce(principal: Principal, event: string, outcome: string, fields: Partial<AuditEntry>, target: string): void {
+    if (!this.o.resolved.audit) return;
+    const key = `audit:${outcome}:${principal.via}:${principal.subject}:${principal.client ?? ''}:${event}:${target.slice(0, 256)}`;
     this.stores()
       .then(({ ephemeral }) => ephemeral.setIfAbsent(key, '1', 60_000))
-      .then((first) =>
-        first
-          ? this.append({ event, outcome: 'denied', ...who(principal), ...(tool ? { tool } : { resourceId: target.slice(0, 2048) }) })
-          : undefined,
-      )
+      .then((first) => (first ? this.append({ event, outcome, ...who(principal), ...fields }) : undefined))
       .catch((err: unknown) => this.o.logger.warn({ err }, 'could not audit a refused call'));
   }
 

@@ -25,6 +25,8 @@ export type RunTool = (tool: CompiledTool, args: Record<string, unknown>, scope:
 export interface CallPipeline {
   tool(tool: CompiledTool, args: Record<string, unknown>, scope: RequestScope, run: RunTool): WireResult | Promise<WireResult>;
   read(method: string, target: string, scope: RequestScope, run: () => unknown): unknown;
+  /** A call refused for its arguments before anything ran (audited, not run). */
+  invalid(tool: CompiledTool, scope: RequestScope): void;
 }
 
 const runners = new WeakMap<ToolRunnerOptions, RunTool>();
@@ -46,6 +48,7 @@ export function callTool(
   }
   const validate = tool.validateInput();
   if (!validate(args)) {
+    o.pipeline?.invalid(tool, scope);
     const message = `Invalid arguments for tool ${name}: ${describeErrors(validate.errors)}`;
     // 2025-11-25 (SEP-1303): validation failures are tool errors the model can correct.
     if (scope.era.validationAsToolError) return errorResult(message, scope.era);

@@ -207,6 +207,17 @@ describe('the audit log of ordinary calls', () => {
     assert.ok(rows.every((r) => r.outcome !== 'ok'), JSON.stringify(rows));
   });
 
+  it('refused by validation: one invalid_arguments row per caller, tool and minute, however often retried', async () => {
+    // The test above was refused already (same caller and tool); five more within the minute add nothing.
+    for (let i = 0; i < 5; i++) await callTool(app, 'search_notes', { q: 2, limit: 'x' }, ann);
+    // The row is written in the background (it answers nothing): give it its commit.
+    await new Promise((r) => setTimeout(r, 50));
+    const rows = (await auditRows(app)).filter((r) => r.outcome === 'invalid_arguments');
+    assert.equal(rows.length, 1, JSON.stringify(rows));
+    assert.equal(rows[0]!.tool, 'search_notes');
+    assert.equal(rows[0]!.event, 'tool.call');
+  });
+
   it('resources/read and prompts/get leave resource.read and prompt.get rows', async () => {
     const since = await lastSeq();
     const read = await modernRequest(app, 'resources/read', { uri: 'notes://readme' }, ann);
