@@ -73,7 +73,9 @@ export function projectStore(config: GangwayConfig, cwd: string, mustExist: bool
     return { refused: `the store is "${text}": it lives only inside the serving process; configure a durable store or pass --store` };
   }
   if (!text.startsWith('sqlite:') || text.startsWith('sqlite://') || text === 'sqlite:') return text;
-  const path = resolve(cwd, text.slice('sqlite:'.length));
+  const q = text.indexOf('?');
+  const options = q < 0 ? '' : text.slice(q);
+  const path = resolve(cwd, text.slice('sqlite:'.length, q < 0 ? undefined : q));
   if (mustExist && !existsSync(path)) return { refused: `no SQLite database at ${path}: nothing has been recorded there yet` };
-  return `sqlite:${path}`;
+  return `sqlite:${path}${options}`;
 }

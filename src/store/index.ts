@@ -44,7 +44,8 @@ export async function openStore(spec: string | Store, options: StoreOptions = {}
     return spec;
   }
   const parsed = parseSpec(spec, 'store');
-  return parsed.adapter === 'memory' ? new MemoryStore(options) : new SqliteStore(parsed.path, options);
+  if (parsed.adapter === 'memory') return new MemoryStore(options);
+  return new SqliteStore(parsed.path, parsed.synchronous ? { ...options, synchronous: parsed.synchronous } : options);
 }
 
 /** Opens the Ephemeral adapter named by `spec`, or checks and returns an adapter object passed in. */
@@ -60,5 +61,5 @@ export async function openEphemeral(
   const parsed = parseSpec(spec, 'ephemeral');
   return parsed.adapter === 'memory'
     ? new MemoryEphemeral(options)
-    : new SqliteEphemeral(parsed.path, options);
+    : new SqliteEphemeral(parsed.path, parsed.synchronous ? { ...options, synchronous: parsed.synchronous } : options);
 }

@@ -1,13 +1,14 @@
 import { isAbsolute, resolve } from 'node:path';
 import { StoreConfigError } from './errors.ts';
 
-export type ParsedSpec = { adapter: 'memory' } | { adapter: 'sqlite'; path: string };
+export type ParsedSpec = { adapter: 'memory' } | { adapter: 'sqlite'; path: string; synchronous?: 'full' | 'normal' };
 
 const SHAPES = '"memory", "sqlite:<path>" or ":memory:" (SQLite in memory)';
 
 /**
  * `memory` -> the in-process adapter; `sqlite:<path>` -> a file (relative to the working directory);
  * `:memory:` or `sqlite::memory:` -> SQLite without a file (the SQL code path, nothing kept).
+ * `sqlite:<path>?synchronous=normal` trades power-loss durability for speed (see SqliteOptions).
  */
 export function parseSpec(spec: string, what: 'store' | 'ephemeral'): ParsedSpec {
   if (typeof spec !== 'string') throw new StoreConfigError(`${what} must be ${SHAPES}`);
@@ -15,14 +16,24 @@ export function parseSpec(spec: string, what: 'store' | 'ephemeral'): ParsedSpec
   if (text === 'memory') return { adapter: 'memory' };
   if (text === ':memory:' || text === 'sqlite::memory:') return { adapter: 'sqlite', path: ':memory:' };
   if (text.startsWith('sqlite:')) {
-    const path = text.slice('sqlite:'.length);
+    let path = text.slice('sqlite:'.length);
+    let synchronous: 'full' | 'normal' | undefined;
+    const q = path.indexOf('?');
+    if (q >= 0) {
+      const option = path.slice(q + 1);
+      const m = /^synchronous=(full|normal)$/.exec(option);
+      if (!m) throw new StoreConfigError(`${what} "${spec}": the only option is ?synchronous=full or ?synchronous=normal`);
+      synchronous = m[1] as 'full' | 'normal';
+      path = path.slice(0, q);
+    }
+    if (path === ':memory:') return { adapter: 'sqlite', path, ...(synchronous ? { synchronous } : {}) };
     if (path === '' || path.startsWith('//')) {
       // "sqlite://x" reads like a URL whose host is x; refuse rather than guess.
       throw new StoreConfigError(
         `${what} "${spec}": write sqlite:/absolute/path.db or sqlite:relative/path.db`,
       );
     }
-    return { adapter: 'sqlite', path: isAbsolute(path) ? path : resolve(path) };
+    return { adapter: 'sqlite', path: isAbsolute(path) ? path : resolve(path), ...(synchronous ? { synchronous } : {}) };
   }
   if (/^(postgres|postgresql|redis|rediss):/i.test(text)) {
     throw new StoreConfigError(`${what} "${redact(text)}": this adapter is not available yet; use ${SHAPES}`);

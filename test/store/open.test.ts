@@ -44,6 +44,20 @@ describe('openStore / openEphemeral', () => {
     await Promise.all([store.close(), eph.close()]);
   });
 
+  it('"sqlite:<path>?synchronous=normal" opens the file with that setting; anything else after ? is refused', async () => {
+    const path = join(dir, 'sync', 'g.db');
+    const normal = (await openStore(`sqlite:${path}?synchronous=normal`)) as Store & { pragma(n: string): unknown };
+    assert.equal(normal.pragma('synchronous'), 1); // NORMAL
+    await normal.close();
+    const full = (await openStore(`sqlite:${path}`)) as Store & { pragma(n: string): unknown };
+    assert.equal(full.pragma('synchronous'), 2); // FULL, the default
+    await full.close();
+    assert.equal(existsSync(`${path}?synchronous=normal`), false);
+    await assert.rejects(openStore(`sqlite:${join(dir, 'x.db')}?synchronous=off`), configError(/synchronous=full or \?synchronous=normal/));
+    await assert.rejects(openStore(`sqlite:${join(dir, 'x.db')}?journal=delete`), configError());
+    assert.equal(existsSync(join(dir, 'x.db')), false);
+  });
+
   it('":memory:" is SQLite without a file', async () => {
     const store = await openStore(':memory:');
     assert.equal(store.kind, 'sqlite');
