@@ -284,6 +284,7 @@ export function createGangway(config: GangwayConfig): Gangway {
       sessions.close();
       listening?.closeAllConnections();
       await openapi?.close();
+      await policy.close();
       if (opened) {
         const { store, ephemeral } = await opened;
         await Promise.all([store.close(), ephemeral.close()]);

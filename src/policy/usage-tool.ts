@@ -6,6 +6,8 @@ import { utcMonth } from './quota.ts';
 interface UsageSource {
   readonly quotas: Quotas | null;
   stores(): Promise<{ store: Store; ephemeral: Ephemeral }>;
+  /** Writes the counts still held in memory, so the answer includes every earlier request. */
+  flushUsage(): Promise<unknown>;
 }
 
 /**
@@ -24,6 +26,7 @@ export function usageToolDefinition(name: string, source: UsageSource): ToolDefi
       const tenant = ctx.principal.tenant ?? ctx.principal.subject;
       const { month, end } = utcMonth(Date.now());
       const { store } = await source.stores();
+      await source.flushUsage();
       const recorded = await store.usage.month({ month, tenant });
       const allowance = source.quotas ? await source.quotas.allowance(ctx.principal) : { plan: null, limit: null };
       // The live counter includes calls whose usage rows are still in the current group commit.
