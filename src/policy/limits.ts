@@ -4,8 +4,6 @@ import { addressBucket } from './client-ip.ts';
 import type { RateRule, ResolvedLimits } from './config.ts';
 import type { RateState } from './rate-headers.ts';
 
-const NO_WINDOW = Object.freeze({ exceeded: null, credential: null });
-
 /** One JSON-RPC request as the limits see it. */
 export interface Counted {
   method: string;
@@ -30,14 +28,11 @@ export class RateWindows {
     return principal.via === 'anonymous' ? `ip:${addressBucket(ip)}` : principalKey(principal);
   }
 
-  /**
-   * Counts `requests` against every rule that applies: the exceeded window (or null), and the
-   * credential's own window as it stands (advertised on every answer, exceeded or not).
-   */
-  async count(principal: Principal, credential: string, requests: readonly Counted[]): Promise<{ exceeded: RateState | null; credential: RateState | null }> {
+  /** Counts `requests` against every rule that applies; the exceeded window, or null. */
+  async count(principal: Principal, credential: string, requests: readonly Counted[]): Promise<RateState | null> {
     const l = this.limits;
     const n = requests.length;
-    const checks: Array<Promise<RateState>> = [];
+    const checks: Array<Promise<RateState | null>> = [];
     if (l.perCredential) checks.push(this.hit('credential', `rl:c:${credential}`, n, l.perCredential));
     if (l.perTenant && principal.via !== 'anonymous') {
       checks.push(this.hit('tenant', `rl:t:${principal.tenant ?? principal.subject}`, n, l.perTenant));
@@ -49,22 +44,18 @@ export class RateWindows {
         if (rule) checks.push(this.hit(`tool-${name as string}`, `rl:tool:${name as string}:${credential}`, 1, rule));
       }
     }
-    if (checks.length === 0) return NO_WINDOW;
+    if (checks.length === 0) return null;
     const states = checks.length === 1 ? [await checks[0]!] : await Promise.all(checks);
     // Several windows exceeded: the caller must wait for the one that resets last.
     let worst: RateState | null = null;
-    for (const s of states) if (s.remaining < 0 && (!worst || s.resetMs > worst.resetMs)) worst = s;
-    const own = l.perCredential ? states[0]! : null;
-    return {
-      exceeded: worst && { ...worst, remaining: 0 },
-      credential: own && { ...own, remaining: Math.max(0, own.remaining) },
-    };
+    for (const s of states) if (s && (!worst || s.resetMs > worst.resetMs)) worst = s;
+    return worst;
   }
 
-  /** The window after counting `n`: `remaining` below 0 means exceeded. */
-  private async hit(policy: string, key: string, n: number, rule: RateRule): Promise<RateState> {
+  private async hit(policy: string, key: string, n: number, rule: RateRule): Promise<RateState | null> {
     const { value, ttlMs } = await this.ephemeral().increment(key, n, rule.windowMs);
-    return { policy, quota: rule.max, windowMs: rule.windowMs, remaining: rule.max - value, resetMs: ttlMs };
+    if (value <= rule.max) return null;
+    return { policy, quota: rule.max, windowMs: rule.windowMs, remaining: 0, resetMs: ttlMs };
   }
 }
 

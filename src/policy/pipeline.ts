@@ -8,13 +8,13 @@ import { errorResult } from '../protocol/tools.ts';
 import type { CompiledTool } from '../registry/registry.ts';
 import type { ToolDefinition } from '../registry/types.ts';
 import type { AuditEntry, Ephemeral, Store, UsageIncrement } from '../store/types.ts';
-import type { Admitted, LimitRefusal } from '../transport/endpoint.ts';
+import type { LimitRefusal } from '../transport/endpoint.ts';
 import { argsDigest, auditArgs, outcomeOf, who } from './audit.ts';
 import type { ResolvedPolicy } from './config.ts';
 import { CONFIRM_TOOL, Confirmation, ConfirmationError, type ConfirmOutcome, confirmToolDefinition } from './confirmation.ts';
 import { Concurrency, type Counted, RateWindows } from './limits.ts';
 import { Quotas } from './quota.ts';
-import { rateLimitHeaders, type RateState, tooManyHeaders } from './rate-headers.ts';
+import { type RateState, tooManyHeaders } from './rate-headers.ts';
 import { redact, scrubText, scrubValue, type SecretPath, secretPaths, secretValues } from './secrets.ts';
 import { usageToolDefinition } from './usage-tool.ts';
 
@@ -88,15 +88,13 @@ export class Policy implements CallPipeline {
 
   /**
    * Rate windows, concurrency and quota for one HTTP request's JSON-RPC requests. Returns the
-   * refusal, or what the admitted request carries: the release to call once per request when its
-   * answer is complete, and the RateLimit headers of the caller's window (sent on every answer,
-   * so a client can slow down before it is refused).
+   * refusal, or a function to call once per request when its answer is complete.
    */
-  async admit(principal: Principal, requests: readonly Counted[], ip: string): Promise<LimitRefusal | Admitted | null> {
+  async admit(principal: Principal, requests: readonly Counted[], ip: string): Promise<LimitRefusal | (() => void) | null> {
     if (!this.opened) await this.stores();
     const credential = RateWindows.credentialKey(principal, ip);
-    const windows = await this.windows.count(principal, credential, requests);
-    if (windows.exceeded) return this.refuse(principal, windows.exceeded, 'Rate limit exceeded');
+    const limited = await this.windows.count(principal, credential, requests);
+    if (limited) return this.refuse(principal, limited, 'Rate limit exceeded');
     let release: (() => void) | null = null;
     if (this.concurrency) {
       release = this.concurrency.enter(credential, requests.length);
@@ -120,8 +118,7 @@ export class Policy implements CallPipeline {
       }
     }
     this.countUsage(principal, credential, tenant, requests);
-    if (!release && !windows.credential) return null;
-    return { ...(release ? { release } : {}), ...(windows.credential ? { headers: rateLimitHeaders(windows.credential) } : {}) };
+    return release;
   }
 
   /**

@@ -28,13 +28,8 @@ export interface LimitRefusal {
   headers: Record<string, string>;
   data: Record<string, unknown>;
 }
-/** An admitted request: the release to call once per finished request, headers for every answer. */
-export interface Admitted {
-  release?: () => void;
-  headers?: Record<string, string>;
-}
-/** Rate, concurrency and quota for one POST's requests: a refusal, or what the admitted request carries. */
-export type Admit = (principal: Principal, requests: readonly RpcRequest[], input: HttpInput) => Promise<LimitRefusal | Admitted | null>;
+/** Rate, concurrency and quota for one POST's requests: a refusal, or a release to call per finished request. */
+export type Admit = (principal: Principal, requests: readonly RpcRequest[], input: HttpInput) => Promise<LimitRefusal | (() => void) | null>;
 
 export interface EndpointOptions {
   engine: Engine;
@@ -160,15 +155,8 @@ export class McpEndpoint {
     admit(principal, requests, input).then(
       (r) => {
         if (r === null) return next(undefined);
-        if ('message' in r) {
-          return call.deliver(errorReply(requests[0]?.id ?? null, new RpcError(RpcCode.RateLimited, r.message, r.data, 429), r.headers));
-        }
-        const extra = r.headers;
-        if (extra) {
-          const deliver = call.deliver;
-          call.deliver = (reply) => deliver({ ...reply, headers: { ...reply.headers, ...extra } });
-        }
-        next(r.release);
+        if (typeof r === 'function') return next(r);
+        call.deliver(errorReply(requests[0]?.id ?? null, new RpcError(RpcCode.RateLimited, r.message, r.data, 429), r.headers));
       },
       (err) => {
         const ref = this.report(err);
@@ -447,7 +435,6 @@ type Incoming = RpcMessage | RpcInvalid;
 
 /** One POST in progress: where its reply goes, and how to stop its work. */
 interface Call {
-  /** Replaced once admitted, to add the RateLimit headers to whatever answers the request. */
-  deliver: (reply: HttpReply) => void;
+  readonly deliver: (reply: HttpReply) => void;
   cancel: () => void;
 }

@@ -60,9 +60,6 @@ describe('per credential (default 60 a minute once callers are identified)', () 
       for (let i = 0; i < 60; i++) {
         const a = await callTool(app, 'cheap', {}, as('alice'));
         assert.ok(ok(a), `call ${i + 1}: ${a.text}`);
-        // Every answer advertises the window, so a client can slow down before it is refused.
-        assert.equal(a.headers.get('ratelimit-policy'), '"credential";q=60;w=60');
-        assert.equal(a.headers.get('ratelimit'), `"credential";r=${59 - i};t=${60 - Math.floor((i * 500) / 1000)}`);
         clock.advance(500); // 30 s in all: still the same window
       }
       assert.equal(runs('cheap'), 60);
