@@ -5,7 +5,7 @@ import type { GangwayConfig } from '../config.ts';
 import { GangwayConfigError } from '../errors.ts';
 import { openStore, StoreConfigError, StoreError } from '../store/index.ts';
 import type { AuditQuery, AuditRecord, Store } from '../store/types.ts';
-import { applyOverrides, loadConfig, projectStore } from './load-config.ts';
+import { applyOverrides, loadConfig, PROJECT_OPTIONS, projectStore } from './load-config.ts';
 
 export const AUDIT_HELP = `  gangway audit tail [-n N] [--follow] [FILTERS] [--json]
       The last N (default 20) audit records, oldest first; --follow keeps printing new ones
@@ -33,9 +33,7 @@ const PAGE = 1000;
 const POLL_MS = 1000;
 
 const OPTIONS = {
-  cwd: { type: 'string' },
-  config: { type: 'string', short: 'c' },
-  store: { type: 'string' },
+  ...PROJECT_OPTIONS,
   json: { type: 'boolean' },
   from: { type: 'string' },
   to: { type: 'string' },

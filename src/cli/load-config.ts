@@ -5,6 +5,13 @@ import type { GangwayConfig } from '../config.ts';
 import type { Store } from '../store/types.ts';
 import { GangwayConfigError } from '../errors.ts';
 
+/** The flags every command that works on a project's store takes (`parseArgs` options). */
+export const PROJECT_OPTIONS = {
+  cwd: { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  store: { type: 'string' },
+} as const;
+
 export const CONFIG_NAMES = ['gangway.config.ts', 'gangway.config.mts', 'gangway.config.js', 'gangway.config.mjs', 'gangway.config.json'];
 
 /** Finds and loads the project's config: the default export of a TS/JS module, or JSON. */

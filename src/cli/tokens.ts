@@ -6,7 +6,7 @@ import { GangwayConfigError } from '../errors.ts';
 import { credentialState } from '../store/credential-state.ts';
 import { openStore } from '../store/index.ts';
 import type { ApiKeyKind, ApiKeyRecord, Store } from '../store/types.ts';
-import { applyOverrides, loadConfig, projectStore } from './load-config.ts';
+import { applyOverrides, loadConfig, PROJECT_OPTIONS, projectStore } from './load-config.ts';
 
 export const TOKENS_HELP = `Usage:
   gangway tokens create --tenant T [--kind api_key|management] [--name N] [--scopes a,b]
@@ -46,9 +46,7 @@ export async function tokensCommand(argv: string[], opts: Io = {}): Promise<numb
       allowPositionals: sub === 'revoke',
       strict: true,
       options: {
-        cwd: { type: 'string' },
-        config: { type: 'string', short: 'c' },
-        store: { type: 'string' },
+        ...PROJECT_OPTIONS,
         kind: { type: 'string' },
         name: { type: 'string' },
         scopes: { type: 'string' },

@@ -7,14 +7,14 @@ import type { CallPipeline, RunTool, WireResult } from '../protocol/tools.ts';
 import { errorResult } from '../protocol/tools.ts';
 import type { CompiledTool } from '../registry/registry.ts';
 import type { ToolDefinition } from '../registry/types.ts';
-import type { AuditEntry, Ephemeral, Store, UsageIncrement } from '../store/types.ts';
-import type { LimitRefusal } from '../transport/endpoint.ts';
+import type { AuditEntry, Ephemeral, Store } from '../store/types.ts';
+import type { LimitRefusal } from '../transport/admission.ts';
 import { argsDigest, auditArgs, outcomeOf, who } from './audit.ts';
 import type { ResolvedPolicy } from './config.ts';
 import { CONFIRM_TOOL, Confirmation, ConfirmationError, type ConfirmOutcome, confirmToolDefinition } from './confirmation.ts';
-import { Concurrency, type Counted, RateWindows } from './limits.ts';
-import { Quotas } from './quota.ts';
-import { type RateState, tooManyHeaders } from './rate-headers.ts';
+import { Admission } from './admission.ts';
+import type { Counted } from './limits.ts';
+import type { Quotas } from './quota.ts';
 import { redact, scrubText, scrubValue, type SecretPath, secretPaths, secretValues } from './secrets.ts';
 import { usageToolDefinition } from './usage-tool.ts';
 
@@ -27,13 +27,7 @@ export interface PolicyOptions {
   now: () => number;
 }
 
-
 const NONE: readonly string[] = Object.freeze([]);
-const MCP_METHODS = new Set([
-  'initialize', 'ping', 'server/discover', 'tools/list', 'resources/list', 'resources/templates/list', 'prompts/list',
-  'resources/read', 'resources/subscribe', 'resources/unsubscribe', 'prompts/get', 'completion/complete',
-  'logging/setLevel', 'subscriptions/listen',
-]);
 
 /**
  * The policy pipeline for every tool call and read (DESIGN: visible -> scopes -> rate and quota
@@ -43,25 +37,24 @@ const MCP_METHODS = new Set([
  */
 export class Policy implements CallPipeline {
   readonly confirmation: Confirmation;
-  private readonly windows: RateWindows;
-  private readonly concurrency: Concurrency | null;
-  readonly quotas: Quotas | null;
+  private readonly admission: Admission;
   private readonly secrets = new WeakMap<CompiledTool, SecretPath[]>();
   /** Secret values of the calls in flight, for scrubbing a failing handler's log line. */
   private readonly callSecrets = new WeakMap<RequestScope, readonly string[]>();
   private opened: { store: Store; ephemeral: Ephemeral } | undefined;
-  /** Usage counted this turn, not yet handed to the store. */
-  private readonly usage = new Map<string, UsageIncrement>();
-  private usageScheduled = false;
   /** The built-in confirm tool, recognised by identity (a product tool of the same name fails at start-up as a duplicate). */
   private confirmDef: ToolDefinition | undefined;
 
   constructor(private readonly o: PolicyOptions) {
     const r = o.resolved;
-    const ephemeral = () => this.opened!.ephemeral;
-    this.windows = new RateWindows(r.limits, ephemeral);
-    this.concurrency = r.limits.concurrent ? new Concurrency(r.limits.concurrent) : null;
-    this.quotas = r.quotas ? new Quotas(r.quotas, () => this.opened!.store, ephemeral, o.now) : null;
+    this.admission = new Admission({
+      resolved: r,
+      opened: () => this.opened!,
+      lookup: o.lookup,
+      auditOnce: (...args) => this.auditOnce(...args),
+      logger: o.logger,
+      now: o.now,
+    });
     this.confirmation = new Confirmation({
       mode: r.confirmation.mode,
       ttlMs: r.confirmation.ttlMs,
@@ -86,39 +79,10 @@ export class Policy implements CallPipeline {
     return (this.opened ??= await this.o.stores());
   }
 
-  /**
-   * Rate windows, concurrency and quota for one HTTP request's JSON-RPC requests. Returns the
-   * refusal, or a function to call once per request when its answer is complete.
-   */
+  /** Rate windows, concurrency and quota for one HTTP request (see Admission). */
   async admit(principal: Principal, requests: readonly Counted[], ip: string): Promise<LimitRefusal | (() => void) | null> {
     if (!this.opened) await this.stores();
-    const credential = RateWindows.credentialKey(principal, ip);
-    const limited = await this.windows.count(principal, credential, requests);
-    if (limited) return this.refuse(principal, limited, 'Rate limit exceeded');
-    let release: (() => void) | null = null;
-    if (this.concurrency) {
-      release = this.concurrency.enter(credential, requests.length);
-      if (!release) {
-        const state = { policy: 'concurrency', quota: this.o.resolved.limits.concurrent!, windowMs: 1000, remaining: 0, resetMs: 1000 };
-        return this.refuse(principal, state, 'Too many calls running at once');
-      }
-    }
-    const tenant = principal.tenant ?? principal.subject;
-    if (this.quotas && principal.via !== 'anonymous') {
-      let exhausted: RateState | null;
-      try {
-        exhausted = await this.quotas.count(principal, tenant, requests.length);
-      } catch (err) {
-        for (let i = 0; i < requests.length; i++) release?.(); // a failing plan() must not keep the slot
-        throw err;
-      }
-      if (exhausted) {
-        for (let i = 0; i < requests.length; i++) release?.();
-        return this.refuse(principal, exhausted, 'Monthly quota exhausted');
-      }
-    }
-    this.countUsage(principal, credential, tenant, requests);
-    return release;
+    return this.admission.admit(principal, requests, ip);
   }
 
   /**
@@ -141,67 +105,27 @@ export class Policy implements CallPipeline {
   }
 
   /** One audit row per caller, event, outcome and target a minute: refusals must not become a stream of writes. */
-  private auditOnce(principal: Principal, event: string, outcome: string, fields: Partial<AuditEntry>, target: string): void {
+  private auditOnce(principal: Principal, event: string, outcome: string, fields: Partial<AuditEntry>, target: string, ttlMs = 60_000): void {
     if (!this.o.resolved.audit) return;
     const key = `audit:${outcome}:${principal.via}:${principal.subject}:${principal.client ?? ''}:${event}:${target.slice(0, 256)}`;
     this.stores()
-      .then(({ ephemeral }) => ephemeral.setIfAbsent(key, '1', 60_000))
+      .then(({ ephemeral }) => ephemeral.setIfAbsent(key, '1', ttlMs))
       .then((first) => (first ? this.append({ event, outcome, ...who(principal), ...fields }) : undefined))
-      .catch((err: unknown) => this.o.logger.warn({ err }, 'could not audit a refused call'));
+      .catch((err: unknown) => this.o.logger.warn({ err, event, outcome }, 'could not audit a refusal'));
   }
 
-  /**
-   * Usage per credential, tenant, tool and day. Counted here and handed to the store once per
-   * event-loop turn, summed per row (one `add` per row and turn instead of one per request);
-   * `close` hands over what is left.
-   */
-  private countUsage(principal: Principal, credential: string, tenant: string, requests: readonly Counted[]): void {
-    const id = principal.via === 'anonymous' ? credential : `${principal.via}:${principal.client ?? principal.subject}`;
-    for (const r of requests) {
-      // Known names only: a caller must not grow the usage table with names of its choosing.
-      const tool = r.method === 'tools/call' && typeof r.params?.name === 'string' ? this.o.lookup(r.params.name)?.name : undefined;
-      const name = r.method === 'tools/call' ? (tool ?? '(unknown tool)') : MCP_METHODS.has(r.method) ? r.method : '(other)';
-      const key = JSON.stringify([tenant, id, name]);
-      const row = this.usage.get(key);
-      if (row) row.count!++;
-      else this.usage.set(key, { tenant, credential: id, tool: name, count: 1 });
-    }
-    if (!this.usageScheduled) {
-      this.usageScheduled = true;
-      setImmediate(() => void this.flushUsage());
-    }
-  }
-
-  /** Hands this turn's usage counts to the store; resolves once they are written. */
+  /** Hands this turn's usage counts to the store (the usage tool calls it before reading). */
   flushUsage(): Promise<unknown> {
-    this.usageScheduled = false;
-    const rows = [...this.usage.values()];
-    this.usage.clear();
-    const usage = this.opened?.store.usage;
-    if (!usage || rows.length === 0) return Promise.resolve();
-    return Promise.all(rows.map((r) => usage.add(r).catch((err: unknown) => this.o.logger.warn({ err }, 'usage not counted'))));
+    return this.opened ? this.admission.flushUsage() : Promise.resolve();
+  }
+
+  get quotas(): Quotas | null {
+    return this.admission.quotas;
   }
 
   /** Hands the usage still counted in memory to the store (before it closes). */
   async close(): Promise<void> {
     await this.flushUsage();
-  }
-
-  private refuse(principal: Principal, state: RateState, title: string): LimitRefusal {
-    const retryAfter = Math.max(1, Math.ceil(state.resetMs / 1000));
-    const resetAt = new Date(this.o.now() + state.resetMs).toISOString();
-    // One audit row per caller and window, not per refused request: a flood must not fill the disk.
-    if (this.o.resolved.audit) {
-      const key = `audit:limited:${state.policy}:${principal.via}:${principal.subject}:${principal.client ?? ''}`;
-      this.opened!.ephemeral.setIfAbsent(key, '1', Math.max(1000, state.resetMs))
-        .then((first) => (first ? this.append({ event: 'limit.refused', outcome: 'rate_limited', ...who(principal), detail: { policy: state.policy, resetAt } }) : undefined))
-        .catch((err: unknown) => this.o.logger.warn({ err }, 'could not audit a refusal'));
-    }
-    return {
-      message: `${title}: ${state.quota} per ${describeWindow(state.windowMs)} (${state.policy}); retry in ${retryAfter} s`,
-      headers: tooManyHeaders(state),
-      data: { policy: state.policy, limit: state.quota, retryAfter, resetAt },
-    };
   }
 
   /** Keeps a call's secret values out of what its handler sends (log, progress) and logs. */
@@ -427,11 +351,4 @@ export class Policy implements CallPipeline {
     copy.stack = err.stack ? scrubText(err.stack, secrets) : undefined;
     return copy;
   }
-}
-
-function describeWindow(ms: number): string {
-  if (ms % 86_400_000 === 0 && ms >= 28 * 86_400_000) return 'month';
-  if (ms % 3_600_000 === 0) return ms === 3_600_000 ? 'hour' : `${ms / 3_600_000} hours`;
-  if (ms % 60_000 === 0) return ms === 60_000 ? 'minute' : `${ms / 60_000} minutes`;
-  return `${Math.round(ms / 1000)} s`;
 }

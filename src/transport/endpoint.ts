@@ -5,6 +5,8 @@ import { ERA_2025_03_26, type Era, eraFor, SUPPORTED_VERSIONS } from '../protoco
 import type { Engine } from '../protocol/engine.ts';
 import { Session, type SessionTable } from '../protocol/session.ts';
 import { type RequestId, type RpcInvalid, type RpcMessage, type RpcRequest, readMessage } from './envelope.ts';
+import { type Admit, admitThen } from './admission.ts';
+import { corsHeaders, preflightReply } from './cors.ts';
 import { type ExchangeOptions, runRequest } from './exchange.ts';
 import { acceptedTypes, type GuardOptions, hostAllowed, isJsonContentType, originAllowed } from './guard.ts';
 import type { ListenHub } from './listen.ts';
@@ -22,14 +24,6 @@ export interface HttpInput {
 
 export type Authenticate = (input: HttpInput) => Principal | HttpReply | Promise<Principal | HttpReply>;
 export type Gate = (principal: Principal, request: RpcRequest, input: HttpInput) => HttpReply | null;
-/** A request over a limit: answered 429 with these headers and a JSON-RPC error. */
-export interface LimitRefusal {
-  message: string;
-  headers: Record<string, string>;
-  data: Record<string, unknown>;
-}
-/** Rate, concurrency and quota for one POST's requests: a refusal, or a release to call per finished request. */
-export type Admit = (principal: Principal, requests: readonly RpcRequest[], input: HttpInput) => Promise<LimitRefusal | (() => void) | null>;
 
 export interface EndpointOptions {
   engine: Engine;
@@ -87,13 +81,7 @@ export class McpEndpoint {
    * web client), on every answer including errors; undefined without an allowed Origin.
    */
   cors(input: HttpInput): Record<string, string> | undefined {
-    const origin = input.header('origin');
-    if (origin === undefined || !originAllowed(origin, this.o.guard)) return undefined;
-    return {
-      'access-control-allow-origin': origin,
-      'access-control-expose-headers': 'mcp-session-id, mcp-protocol-version, www-authenticate, retry-after, ratelimit, ratelimit-policy',
-      vary: 'origin',
-    };
+    return corsHeaders(input.header('origin'), this.o.guard);
   }
 
   tooLarge(): HttpReply {
@@ -139,10 +127,6 @@ export class McpEndpoint {
     );
   }
 
-  /**
-   * Counts the requests against the limits, then continues with the release to call when each
-   * has its answer. Over a limit: 429. The limits store unreachable: 503, closed (no call runs).
-   */
   private withAdmission(
     principal: Principal,
     requests: readonly RpcRequest[],
@@ -150,23 +134,8 @@ export class McpEndpoint {
     call: Call,
     next: (release: (() => void) | undefined) => void,
   ): void {
-    const admit = this.o.admit;
-    if (!admit) return next(undefined);
-    admit(principal, requests, input).then(
-      (r) => {
-        if (r === null) return next(undefined);
-        if (typeof r === 'function') return next(r);
-        call.deliver(errorReply(requests[0]?.id ?? null, new RpcError(RpcCode.RateLimited, r.message, r.data, 429), r.headers));
-      },
-      (err) => {
-        const ref = this.report(err);
-        call.deliver(
-          errorReply(requests[0]?.id ?? null, new RpcError(RpcCode.InternalError, `Service unavailable: limits cannot be checked (reference ${ref})`, undefined, 503), {
-            'retry-after': '5',
-          }),
-        );
-      },
-    );
+    if (!this.o.admit) return next(undefined);
+    admitThen(this.o.admit, principal, requests, input, call.deliver, this.report, next);
   }
 
   /** Every method but POST: GET and DELETE, else 405. Never rejects (a failure is a reply). */
@@ -399,21 +368,6 @@ export class CancelledError extends Error {
   constructor() {
     super('Request cancelled');
   }
-}
-
-/** OPTIONS: the CORS preflight of an allowed origin (Origin was checked already). */
-function preflightReply(input: HttpInput): HttpReply {
-  const requested = input.header('access-control-request-headers');
-  return {
-    status: 204,
-    headers: {
-      allow: 'GET, POST, DELETE, OPTIONS',
-      'access-control-allow-methods': 'GET, POST, DELETE',
-      // The credential headers are the deployment's choice (Authorization, x-api-key, ...).
-      'access-control-allow-headers': requested && /^[\w\s,-]{1,1000}$/.test(requested) ? requested : 'content-type',
-      'access-control-max-age': '600',
-    },
-  };
 }
 
 function unsupportedVersion(requested: string): RpcError {

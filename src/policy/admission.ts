@@ -1,0 +1,128 @@
+import type { Logger } from 'pino';
+import type { Principal } from '../auth/principal.ts';
+import type { CompiledTool } from '../registry/registry.ts';
+import type { AuditEntry, Ephemeral, Store, UsageIncrement } from '../store/types.ts';
+import type { LimitRefusal } from '../transport/admission.ts';
+import type { ResolvedPolicy } from './config.ts';
+import { Concurrency, type Counted, RateWindows } from './limits.ts';
+import { Quotas } from './quota.ts';
+import { type RateState, tooManyHeaders } from './rate-headers.ts';
+
+export interface AdmissionOptions {
+  resolved: ResolvedPolicy;
+  /** The stores, open (the policy opens them before the first admission). */
+  opened: () => { store: Store; ephemeral: Ephemeral };
+  lookup: (name: string) => CompiledTool | undefined;
+  /** One audit row per caller, event, outcome and target within `ttlMs` (the policy's). */
+  auditOnce: (principal: Principal, event: string, outcome: string, fields: Partial<AuditEntry>, target: string, ttlMs: number) => void;
+  logger: Logger;
+  now: () => number;
+}
+
+const MCP_METHODS = new Set([
+  'initialize', 'ping', 'server/discover', 'tools/list', 'resources/list', 'resources/templates/list', 'prompts/list',
+  'resources/read', 'resources/subscribe', 'resources/unsubscribe', 'prompts/get', 'completion/complete',
+  'logging/setLevel', 'subscriptions/listen',
+]);
+
+/**
+ * What runs once per HTTP request, before dispatch: rate windows, the concurrency cap, the
+ * monthly quota, and usage counting. A refusal is a 429 (the endpoint's `Admit` contract).
+ */
+export class Admission {
+  private readonly windows: RateWindows;
+  private readonly concurrency: Concurrency | null;
+  readonly quotas: Quotas | null;
+  /** Usage counted this turn, not yet handed to the store. */
+  private readonly usage = new Map<string, UsageIncrement>();
+  private usageScheduled = false;
+
+  constructor(private readonly o: AdmissionOptions) {
+    const r = o.resolved;
+    const ephemeral = () => o.opened().ephemeral;
+    this.windows = new RateWindows(r.limits, ephemeral);
+    this.concurrency = r.limits.concurrent ? new Concurrency(r.limits.concurrent) : null;
+    this.quotas = r.quotas ? new Quotas(r.quotas, () => o.opened().store, ephemeral, o.now) : null;
+  }
+
+  /** The refusal, or a function to call once per request when its answer is complete. */
+  async admit(principal: Principal, requests: readonly Counted[], ip: string): Promise<LimitRefusal | (() => void) | null> {
+    const credential = RateWindows.credentialKey(principal, ip);
+    const limited = await this.windows.count(principal, credential, requests);
+    if (limited) return this.refuse(principal, limited, 'Rate limit exceeded');
+    let release: (() => void) | null = null;
+    if (this.concurrency) {
+      release = this.concurrency.enter(credential, requests.length);
+      if (!release) {
+        const state = { policy: 'concurrency', quota: this.o.resolved.limits.concurrent!, windowMs: 1000, remaining: 0, resetMs: 1000 };
+        return this.refuse(principal, state, 'Too many calls running at once');
+      }
+    }
+    const tenant = principal.tenant ?? principal.subject;
+    if (this.quotas && principal.via !== 'anonymous') {
+      let exhausted: RateState | null;
+      try {
+        exhausted = await this.quotas.count(principal, tenant, requests.length);
+      } catch (err) {
+        for (let i = 0; i < requests.length; i++) release?.(); // a failing plan() must not keep the slot
+        throw err;
+      }
+      if (exhausted) {
+        for (let i = 0; i < requests.length; i++) release?.();
+        return this.refuse(principal, exhausted, 'Monthly quota exhausted');
+      }
+    }
+    this.countUsage(principal, credential, tenant, requests);
+    return release;
+  }
+
+  private refuse(principal: Principal, state: RateState, title: string): LimitRefusal {
+    const retryAfter = Math.max(1, Math.ceil(state.resetMs / 1000));
+    const resetAt = new Date(this.o.now() + state.resetMs).toISOString();
+    // One audit row per caller and window, not per refused request: a flood must not fill the disk.
+    this.o.auditOnce(principal, 'limit.refused', 'rate_limited', { detail: { policy: state.policy, resetAt } }, state.policy, Math.max(1000, state.resetMs));
+    return {
+      message: `${title}: ${state.quota} per ${describeWindow(state.windowMs)} (${state.policy}); retry in ${retryAfter} s`,
+      headers: tooManyHeaders(state),
+      data: { policy: state.policy, limit: state.quota, retryAfter, resetAt },
+    };
+  }
+
+  /**
+   * Usage per credential, tenant, tool and day. Counted here and handed to the store once per
+   * event-loop turn, summed per row (one `add` per row and turn instead of one per request).
+   */
+  private countUsage(principal: Principal, credential: string, tenant: string, requests: readonly Counted[]): void {
+    const id = principal.via === 'anonymous' ? credential : `${principal.via}:${principal.client ?? principal.subject}`;
+    for (const r of requests) {
+      // Known names only: a caller must not grow the usage table with names of its choosing.
+      const tool = r.method === 'tools/call' && typeof r.params?.name === 'string' ? this.o.lookup(r.params.name)?.name : undefined;
+      const name = r.method === 'tools/call' ? (tool ?? '(unknown tool)') : MCP_METHODS.has(r.method) ? r.method : '(other)';
+      const key = JSON.stringify([tenant, id, name]);
+      const row = this.usage.get(key);
+      if (row) row.count!++;
+      else this.usage.set(key, { tenant, credential: id, tool: name, count: 1 });
+    }
+    if (!this.usageScheduled) {
+      this.usageScheduled = true;
+      setImmediate(() => void this.flushUsage());
+    }
+  }
+
+  /** Hands this turn's usage counts to the store; resolves once they are written. */
+  flushUsage(): Promise<unknown> {
+    this.usageScheduled = false;
+    if (this.usage.size === 0) return Promise.resolve();
+    const rows = [...this.usage.values()];
+    this.usage.clear();
+    const usage = this.o.opened().store.usage;
+    return Promise.all(rows.map((r) => usage.add(r).catch((err: unknown) => this.o.logger.warn({ err }, 'usage not counted'))));
+  }
+}
+
+function describeWindow(ms: number): string {
+  if (ms % 86_400_000 === 0 && ms >= 28 * 86_400_000) return 'month';
+  if (ms % 3_600_000 === 0) return ms === 3_600_000 ? 'hour' : `${ms / 3_600_000} hours`;
+  if (ms % 60_000 === 0) return ms === 60_000 ? 'minute' : `${ms / 60_000} minutes`;
+  return `${Math.round(ms / 1000)} s`;
+}

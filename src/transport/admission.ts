@@ -1,0 +1,44 @@
+import type { Principal } from '../auth/principal.ts';
+import { RpcCode, RpcError } from '../errors.ts';
+import type { HttpInput } from './endpoint.ts';
+import type { RpcRequest } from './envelope.ts';
+import { errorReply, type HttpReply } from './replies.ts';
+
+/** A request over a limit: answered 429 with these headers and a JSON-RPC error. */
+export interface LimitRefusal {
+  message: string;
+  headers: Record<string, string>;
+  data: Record<string, unknown>;
+}
+
+/** Rate, concurrency and quota for one POST's requests: a refusal, or a release to call per finished request. */
+export type Admit = (principal: Principal, requests: readonly RpcRequest[], input: HttpInput) => Promise<LimitRefusal | (() => void) | null>;
+
+/**
+ * Counts the requests against the limits (policy/), then continues with the release to call
+ * when each has its answer. Over a limit: 429. The limits store unreachable: 503, closed (no
+ * call runs).
+ */
+export function admitThen(
+  admit: Admit,
+  principal: Principal,
+  requests: readonly RpcRequest[],
+  input: HttpInput,
+  deliver: (reply: HttpReply) => void,
+  report: (err: unknown) => string,
+  next: (release: (() => void) | undefined) => void,
+): void {
+  const id = requests[0]?.id ?? null;
+  admit(principal, requests, input).then(
+    (r) => {
+      if (r === null) return next(undefined);
+      if (typeof r === 'function') return next(r);
+      deliver(errorReply(id, new RpcError(RpcCode.RateLimited, r.message, r.data, 429), r.headers));
+    },
+    (err) => {
+      const ref = report(err);
+      const unavailable = new RpcError(RpcCode.InternalError, `Service unavailable: limits cannot be checked (reference ${ref})`, undefined, 503);
+      deliver(errorReply(id, unavailable, { 'retry-after': '5' }));
+    },
+  );
+}
