@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { defineTool, type Gangway, type GangwayConfig, type Principal, ToolError } from '../../src/index.ts';
-import type { AuditRecord } from '../../src/store/types.ts';
-import { type Answer, auditRows, callTool, keyAuth, legacySession, modernRequest, policyApp, principal, textOf } from './helpers.ts';
+import { MemoryStore } from '../../src/store/index.ts';
+import type { AuditLog, AuditRecord } from '../../src/store/types.ts';
+import { type Answer, auditRows, callTool, capturedLogger, keyAuth, legacySession, modernRequest, policyApp, principal, textOf } from './helpers.ts';
 
 /**
  * `policy.toolsList: "permitted"`: a caller sees the tools it may call and no other (anonymous
@@ -216,6 +217,28 @@ describe('the audit log of ordinary calls', () => {
     assert.equal(rows.length, 1, JSON.stringify(rows));
     assert.equal(rows[0]!.tool, 'search_notes');
     assert.equal(rows[0]!.event, 'tool.call');
+  });
+
+  it('an audit row that cannot be written turns the answer into an error, logged without the arguments', async () => {
+    const store = new MemoryStore();
+    (store as unknown as { audit: AuditLog }).audit = {
+      ...store.audit,
+      append: () => Promise.reject(new Error('disk full')),
+    };
+    const { logger, lines } = capturedLogger();
+    const failing = policyApp(auditConfig({ store, logger }));
+    try {
+      const a = await callTool(failing, 'search_notes', { q: 'secret-plan' }, ann);
+      assert.equal(a.json.result, undefined, 'no result is sent without its audit row');
+      assert.equal(a.json.error.code, -32603);
+      assert.match(a.json.error.message, /could not be recorded in the audit log/);
+      const logged = lines.filter((l) => l.includes('audit record not written'));
+      assert.equal(logged.length, 1);
+      assert.match(logged[0]!, /"tool":"search_notes"/);
+      assert.ok(!logged[0]!.includes('secret-plan'), 'the log line names the call, not its arguments');
+    } finally {
+      await failing.close();
+    }
   });
 
   it('resources/read and prompts/get leave resource.read and prompt.get rows', async () => {
