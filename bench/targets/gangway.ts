@@ -76,7 +76,10 @@ let sqlite: InstanceType<StoreModule['SqliteStore']> | undefined;
 let store: Store | 'memory' = 'memory';
 if (audit === 'sqlite' || audit === 'sqlite-normal') {
   dir = mkdtempSync(join(tmpdir(), 'gangway-bench-'));
-  sqlite = new stores.SqliteStore(join(dir, 'audit.db'), { synchronous: audit === 'sqlite' ? 'full' : 'normal' });
+  sqlite = new stores.SqliteStore(join(dir, 'audit.db'), {
+    synchronous: audit === 'sqlite' ? 'full' : 'normal',
+    backgroundCheckpoint: env.BENCH_CHECKPOINT !== 'inline',
+  });
   store = sqlite;
 }
 

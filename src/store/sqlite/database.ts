@@ -4,6 +4,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import Database from 'better-sqlite3';
 import { closedError, StoreConfigError, StoreError } from '../errors.ts';
 import type { Clock } from '../types.ts';
+import { Checkpointer } from './checkpointer.ts';
 import { migrate } from './migrations.ts';
 
 export interface SqliteOptions {
@@ -16,6 +17,11 @@ export interface SqliteOptions {
   synchronous?: 'full' | 'normal';
   /** How long a writer waits for another connection's lock before SQLITE_BUSY. Default 5000. */
   busyTimeoutMs?: number;
+  /**
+   * WAL checkpoints in a worker thread (default true for files): commits never stall on the
+   * checkpoint's fsyncs. False: SQLite's automatic checkpoint, inside the commit that crosses it.
+   */
+  backgroundCheckpoint?: boolean;
 }
 
 /** Opens (creating it and its parent directories if needed), configures and migrates a database. */
@@ -59,18 +65,25 @@ export function openDatabase(path: string, options: SqliteOptions, defaultSync: 
   }
 }
 
-/** A connection shared by one adapter's repositories: open check, clock and statement cache. */
+/** A connection shared by one adapter's repositories: open check, clock, statement cache, checkpoints. */
 export class Connection {
   readonly #db: BetterSqlite3.Database;
   readonly #statements = new Map<string, BetterSqlite3.Statement>();
+  readonly #checkpointer: Checkpointer | null;
   #closed = false;
 
   constructor(
     db: BetterSqlite3.Database,
     readonly now: Clock,
     readonly what: string,
+    options: SqliteOptions = {},
   ) {
     this.#db = db;
+    const file = db.memory ? null : db.name;
+    this.#checkpointer =
+      file && options.backgroundCheckpoint !== false
+        ? new Checkpointer(db, file, (message) => process.emitWarning(message, { code: 'GW_STORE_CHECKPOINT' }))
+        : null;
   }
 
   get closed(): boolean {
@@ -103,10 +116,12 @@ export class Connection {
     return this.db.transaction(fn).immediate();
   }
 
-  close(): void {
+  /** Closes the handle after the checkpoint worker's, so this last connection checkpoints and removes the WAL. */
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#statements.clear();
+    await this.#checkpointer?.stop();
     this.#db.close();
   }
 }

@@ -27,6 +27,7 @@ export class SqliteEphemeral implements Ephemeral {
       openDatabase(path, options, 'normal'),
       options.now ?? Date.now,
       'ephemeral store',
+      options,
     );
     this.#timer = setInterval(() => {
       if (this.#conn.closed) return;
@@ -122,6 +123,6 @@ export class SqliteEphemeral implements Ephemeral {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
-    this.#conn.close();
+    await this.#conn.close();
   }
 }

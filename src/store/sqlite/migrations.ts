@@ -123,6 +123,43 @@ CREATE TABLE ephemeral (
 CREATE INDEX ephemeral_expires ON ephemeral (expires_at);
 `,
   },
+  {
+    // Every index is written on every audit append, the hottest write there is (one per tool call).
+    // Keep the two the reads need: a tenant's rows newest first (the audit page; the index holds
+    // seq, so no sort) and time ranges. Subject, tool and event filters run within those or scan
+    // from the newest row. AUTOINCREMENT goes too: with deletes forbidden, a plain rowid is
+    // already strictly increasing, without a sqlite_sequence update per row (docs/decisions.md).
+    version: 2,
+    name: 'audit-lean-indexes',
+    sql: `
+CREATE TABLE audit_v2 (
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  subject TEXT,
+  tenant TEXT,
+  client TEXT,
+  via TEXT,
+  tool TEXT,
+  args_digest TEXT,
+  args TEXT,
+  resource_id TEXT,
+  reason TEXT,
+  latency_ms REAL,
+  request_id TEXT,
+  detail TEXT
+) STRICT;
+INSERT INTO audit_v2 SELECT * FROM audit ORDER BY seq;
+DROP TABLE audit;
+ALTER TABLE audit_v2 RENAME TO audit;
+DELETE FROM sqlite_sequence WHERE name = 'audit';
+CREATE INDEX audit_at ON audit (at);
+CREATE INDEX audit_tenant ON audit (tenant);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+`,
+  },
 ];
 
 export function schemaVersion(db: BetterSqlite3.Database): number {

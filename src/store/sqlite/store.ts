@@ -37,7 +37,7 @@ export class SqliteStore implements Store {
       throw new StoreConfigError(`maxBatch must be a positive integer, got ${maxBatch}`);
     }
     const now = options.now ?? Date.now;
-    this.#conn = new Connection(openDatabase(path, options, 'full'), now, 'store');
+    this.#conn = new Connection(openDatabase(path, options, 'full'), now, 'store', options);
     this.#batcher = new WriteBatcher(this.#conn, maxBatch);
     this.apiKeys = sqliteApiKeys(this.#conn, this.#batcher);
     this.oauthClients = sqliteOAuthClients(this.#conn);
@@ -66,6 +66,6 @@ export class SqliteStore implements Store {
     if (this.#conn.closed) return;
     // Pending audit/usage writes commit (and their promises settle) before the handle goes.
     this.#batcher.flush();
-    this.#conn.close();
+    await this.#conn.close();
   }
 }
