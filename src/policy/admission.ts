@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.ts';
 import type { CompiledTool } from '../registry/registry.ts';
 import type { AuditEntry, Ephemeral, Store, UsageIncrement } from '../store/types.ts';
-import type { LimitRefusal } from '../transport/admission.ts';
+import type { Admitted, LimitRefusal } from '../transport/admission.ts';
 import type { ResolvedPolicy } from './config.ts';
 import { Concurrency, type Counted, RateWindows } from './limits.ts';
 import { Quotas } from './quota.ts';
@@ -33,8 +33,8 @@ export class Admission {
   private readonly windows: RateWindows;
   private readonly concurrency: Concurrency | null;
   readonly quotas: Quotas | null;
-  /** Usage counted this turn, not yet handed to the store. */
-  private readonly usage = new Map<string, UsageIncrement>();
+  /** Usage counted this turn, not yet handed to the store: tenant -> credential -> name -> row. */
+  private readonly usage = new Map<string, Map<string, Map<string, UsageIncrement>>>();
   private usageScheduled = false;
 
   constructor(private readonly o: AdmissionOptions) {
@@ -45,10 +45,18 @@ export class Admission {
     this.quotas = r.quotas ? new Quotas(r.quotas, () => o.opened().store, ephemeral, o.now) : null;
   }
 
-  /** The refusal, or a function to call once per request when its answer is complete. */
-  async admit(principal: Principal, requests: readonly Counted[], ip: string): Promise<LimitRefusal | (() => void) | null> {
+  /**
+   * The refusal, or a function to call once per request when its answer is complete. Synchronous
+   * when nothing needs a store round trip (no rate window, no quota): no promise per request.
+   */
+  admit(principal: Principal, requests: readonly Counted[], ip: string): Admitted | Promise<Admitted> {
     const credential = RateWindows.credentialKey(principal, ip);
-    const limited = await this.windows.count(principal, credential, requests);
+    const limited = this.windows.count(principal, credential, requests);
+    if (limited instanceof Promise) return limited.then((state) => this.afterWindows(principal, credential, requests, state));
+    return this.afterWindows(principal, credential, requests, limited);
+  }
+
+  private afterWindows(principal: Principal, credential: string, requests: readonly Counted[], limited: RateState | null): Admitted | Promise<Admitted> {
     if (limited) return this.refuse(principal, limited, 'Rate limit exceeded');
     let release: (() => void) | null = null;
     if (this.concurrency) {
@@ -59,21 +67,27 @@ export class Admission {
       }
     }
     const tenant = principal.tenant ?? principal.subject;
-    if (this.quotas && principal.via !== 'anonymous') {
-      let exhausted: RateState | null;
-      try {
-        exhausted = await this.quotas.count(principal, tenant, requests.length);
-      } catch (err) {
-        for (let i = 0; i < requests.length; i++) release?.(); // a failing plan() must not keep the slot
-        throw err;
-      }
-      if (exhausted) {
-        for (let i = 0; i < requests.length; i++) release?.();
-        return this.refuse(principal, exhausted, 'Monthly quota exhausted');
-      }
+    if (!this.quotas || principal.via === 'anonymous') {
+      this.countUsage(principal, credential, tenant, requests);
+      return release;
     }
-    this.countUsage(principal, credential, tenant, requests);
-    return release;
+    const giveBack = () => {
+      for (let i = 0; i < requests.length; i++) release?.();
+    };
+    return this.quotas.count(principal, tenant, requests.length).then(
+      (exhausted) => {
+        if (exhausted) {
+          giveBack();
+          return this.refuse(principal, exhausted, 'Monthly quota exhausted');
+        }
+        this.countUsage(principal, credential, tenant, requests);
+        return release;
+      },
+      (err: unknown) => {
+        giveBack(); // a failing plan() must not keep the slot
+        throw err;
+      },
+    );
   }
 
   private refuse(principal: Principal, state: RateState, title: string): LimitRefusal {
@@ -91,17 +105,22 @@ export class Admission {
   /**
    * Usage per credential, tenant, tool and day. Counted here and handed to the store once per
    * event-loop turn, summed per row (one `add` per row and turn instead of one per request).
+   * Nested maps, not a joined key: no string is built per request, and no separator can make two
+   * rows one.
    */
   private countUsage(principal: Principal, credential: string, tenant: string, requests: readonly Counted[]): void {
     const id = principal.via === 'anonymous' ? credential : `${principal.via}:${principal.client ?? principal.subject}`;
+    let byCredential = this.usage.get(tenant);
+    if (!byCredential) this.usage.set(tenant, (byCredential = new Map()));
+    let byName = byCredential.get(id);
+    if (!byName) byCredential.set(id, (byName = new Map()));
     for (const r of requests) {
       // Known names only: a caller must not grow the usage table with names of its choosing.
       const tool = r.method === 'tools/call' && typeof r.params?.name === 'string' ? this.o.lookup(r.params.name)?.name : undefined;
       const name = r.method === 'tools/call' ? (tool ?? '(unknown tool)') : MCP_METHODS.has(r.method) ? r.method : '(other)';
-      const key = JSON.stringify([tenant, id, name]);
-      const row = this.usage.get(key);
+      const row = byName.get(name);
       if (row) row.count!++;
-      else this.usage.set(key, { tenant, credential: id, tool: name, count: 1 });
+      else byName.set(name, { tenant, credential: id, tool: name, count: 1 });
     }
     if (!this.usageScheduled) {
       this.usageScheduled = true;
@@ -113,7 +132,8 @@ export class Admission {
   flushUsage(): Promise<unknown> {
     this.usageScheduled = false;
     if (this.usage.size === 0) return Promise.resolve();
-    const rows = [...this.usage.values()];
+    const rows: UsageIncrement[] = [];
+    for (const byCredential of this.usage.values()) for (const byName of byCredential.values()) rows.push(...byName.values());
     this.usage.clear();
     const usage = this.o.opened().store.usage;
     return Promise.all(rows.map((r) => usage.add(r).catch((err: unknown) => this.o.logger.warn({ err }, 'usage not counted'))));

@@ -10,10 +10,17 @@ export function argsDigest(args: unknown): string {
   return hash('sha256', JSON.stringify(args ?? null), 'base64url');
 }
 
-/** Redacted arguments, or a note of their size when too large to keep. */
-export function auditArgs(redacted: Record<string, unknown>): unknown {
-  const text = JSON.stringify(redacted);
-  return text.length <= ARGS_MAX ? redacted : { truncated: true, bytes: text.length };
+/**
+ * The audit row's `argsDigest` and `args`: the digest of the arguments as sent, and the redacted
+ * arguments (or a note of their size when too large to keep). Serialised once when nothing is secret.
+ */
+export function auditedArgs(args: Record<string, unknown>, redacted: Record<string, unknown>): { argsDigest: string; args: unknown } {
+  const text = JSON.stringify(args);
+  const shown = redacted === args ? text : JSON.stringify(redacted);
+  return {
+    argsDigest: hash('sha256', text, 'base64url'),
+    args: shown.length <= ARGS_MAX ? redacted : { truncated: true, bytes: shown.length },
+  };
 }
 
 /** Who called, in the shape every audit row shares. */

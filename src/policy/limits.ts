@@ -28,8 +28,8 @@ export class RateWindows {
     return principal.via === 'anonymous' ? `ip:${addressBucket(ip)}` : principalKey(principal);
   }
 
-  /** Counts `requests` against every rule that applies; the exceeded window, or null. */
-  async count(principal: Principal, credential: string, requests: readonly Counted[]): Promise<RateState | null> {
+  /** Counts `requests` against every rule that applies; the exceeded window, or null (at once when no rule applies). */
+  count(principal: Principal, credential: string, requests: readonly Counted[]): RateState | null | Promise<RateState | null> {
     const l = this.limits;
     const n = requests.length;
     const checks: Array<Promise<RateState | null>> = [];
@@ -45,17 +45,19 @@ export class RateWindows {
       }
     }
     if (checks.length === 0) return null;
-    const states = checks.length === 1 ? [await checks[0]!] : await Promise.all(checks);
+    if (checks.length === 1) return checks[0]!;
     // Several windows exceeded: the caller must wait for the one that resets last.
-    let worst: RateState | null = null;
-    for (const s of states) if (s && (!worst || s.resetMs > worst.resetMs)) worst = s;
-    return worst;
+    return Promise.all(checks).then((states) => {
+      let worst: RateState | null = null;
+      for (const s of states) if (s && (!worst || s.resetMs > worst.resetMs)) worst = s;
+      return worst;
+    });
   }
 
-  private async hit(policy: string, key: string, n: number, rule: RateRule): Promise<RateState | null> {
-    const { value, ttlMs } = await this.ephemeral().increment(key, n, rule.windowMs);
-    if (value <= rule.max) return null;
-    return { policy, quota: rule.max, windowMs: rule.windowMs, remaining: 0, resetMs: ttlMs };
+  private hit(policy: string, key: string, n: number, rule: RateRule): Promise<RateState | null> {
+    return this.ephemeral()
+      .increment(key, n, rule.windowMs)
+      .then(({ value, ttlMs }) => (value <= rule.max ? null : { policy, quota: rule.max, windowMs: rule.windowMs, remaining: 0, resetMs: ttlMs }));
   }
 }
 

@@ -8,8 +8,8 @@ import { errorResult } from '../protocol/tools.ts';
 import type { CompiledTool } from '../registry/registry.ts';
 import type { ToolDefinition } from '../registry/types.ts';
 import type { AuditEntry, Ephemeral, Store } from '../store/types.ts';
-import type { LimitRefusal } from '../transport/admission.ts';
-import { argsDigest, auditArgs, outcomeOf, who } from './audit.ts';
+import type { Admitted } from '../transport/admission.ts';
+import { auditedArgs, outcomeOf, who } from './audit.ts';
 import type { ResolvedPolicy } from './config.ts';
 import { CONFIRM_TOOL, Confirmation, ConfirmationError, type ConfirmOutcome, confirmToolDefinition } from './confirmation.ts';
 import { Admission } from './admission.ts';
@@ -80,8 +80,8 @@ export class Policy implements CallPipeline {
   }
 
   /** Rate windows, concurrency and quota for one HTTP request (see Admission). */
-  async admit(principal: Principal, requests: readonly Counted[], ip: string): Promise<LimitRefusal | (() => void) | null> {
-    if (!this.opened) await this.stores();
+  admit(principal: Principal, requests: readonly Counted[], ip: string): Admitted | Promise<Admitted> {
+    if (!this.opened) return this.stores().then(() => this.admission.admit(principal, requests, ip));
     return this.admission.admit(principal, requests, ip);
   }
 
@@ -198,8 +198,7 @@ export class Policy implements CallPipeline {
       event: 'tool.call',
       ...who(scope.principal),
       tool: tool.name,
-      argsDigest: argsDigest(args),
-      args: auditArgs(redact(args, this.secretPathsOf(tool, args))),
+      ...auditedArgs(args, redact(args, this.secretPathsOf(tool, args))),
       latencyMs: Math.round((performance.now() - started) * 10) / 10,
       requestId: String(scope.id),
       ...(scope.session ? { detail: { session: scope.session.id.slice(0, 8) } } : {}),
@@ -308,7 +307,7 @@ export class Policy implements CallPipeline {
         outcome: err.code,
         ...who(scope.principal),
         tool: t?.name ?? CONFIRM_TOOL,
-        ...(a ? { argsDigest: argsDigest(a), args: auditArgs(redact(a, t ? this.secretPathsOf(t, a) : [])) } : {}),
+        ...(a ? auditedArgs(a, redact(a, t ? this.secretPathsOf(t, a) : [])) : {}),
         resourceId: err.outcome.resourceId ?? null,
         reason: err.outcome.reason ?? null,
         latencyMs: Math.round((performance.now() - started) * 10) / 10,

@@ -11,8 +11,11 @@ export interface LimitRefusal {
   data: Record<string, unknown>;
 }
 
-/** Rate, concurrency and quota for one POST's requests: a refusal, or a release to call per finished request. */
-export type Admit = (principal: Principal, requests: readonly RpcRequest[], input: HttpInput) => Promise<LimitRefusal | (() => void) | null>;
+/** Admitted (with a release to call per finished request, or none), or refused. */
+export type Admitted = LimitRefusal | (() => void) | null;
+
+/** Rate, concurrency and quota for one POST's requests; synchronous when no store round trip was needed. */
+export type Admit = (principal: Principal, requests: readonly RpcRequest[], input: HttpInput) => Admitted | Promise<Admitted>;
 
 /**
  * Counts the requests against the limits (policy/), then continues with the release to call
@@ -29,16 +32,22 @@ export function admitThen(
   next: (release: (() => void) | undefined) => void,
 ): void {
   const id = requests[0]?.id ?? null;
-  admit(principal, requests, input).then(
-    (r) => {
-      if (r === null) return next(undefined);
-      if (typeof r === 'function') return next(r);
-      deliver(errorReply(id, new RpcError(RpcCode.RateLimited, r.message, r.data, 429), r.headers));
-    },
-    (err) => {
-      const ref = report(err);
-      const unavailable = new RpcError(RpcCode.InternalError, `Service unavailable: limits cannot be checked (reference ${ref})`, undefined, 503);
-      deliver(errorReply(id, unavailable, { 'retry-after': '5' }));
-    },
-  );
+  const settle = (r: Admitted) => {
+    if (r === null) return next(undefined);
+    if (typeof r === 'function') return next(r);
+    deliver(errorReply(id, new RpcError(RpcCode.RateLimited, r.message, r.data, 429), r.headers));
+  };
+  const unavailable = (err: unknown) => {
+    const ref = report(err);
+    const error = new RpcError(RpcCode.InternalError, `Service unavailable: limits cannot be checked (reference ${ref})`, undefined, 503);
+    deliver(errorReply(id, error, { 'retry-after': '5' }));
+  };
+  let admitted: Admitted | Promise<Admitted>;
+  try {
+    admitted = admit(principal, requests, input);
+  } catch (err) {
+    return unavailable(err);
+  }
+  if (admitted instanceof Promise) admitted.then(settle, unavailable);
+  else settle(admitted);
 }
