@@ -18,6 +18,9 @@ export interface Counted {
  * from anything the request says about itself.
  */
 export class RateWindows {
+  /** Each identified caller's window key, built once per principal object (the authenticator caches those). */
+  private readonly keys = new WeakMap<Principal, string>();
+
   constructor(
     private readonly limits: ResolvedLimits,
     private readonly ephemeral: () => Ephemeral,
@@ -28,12 +31,25 @@ export class RateWindows {
     return principal.via === 'anonymous' ? `ip:${addressBucket(ip)}` : principalKey(principal);
   }
 
-  /** Counts `requests` against every rule that applies; the exceeded window, or null (at once when no rule applies). */
+  /**
+   * Counts `requests` against every rule that applies; the exceeded window, or null. At once (no
+   * promise) when no rule applies or the Ephemeral adapter increments synchronously.
+   */
   count(principal: Principal, credential: string, requests: readonly Counted[]): RateState | null | Promise<RateState | null> {
     const l = this.limits;
     const n = requests.length;
+    const ephemeral = this.ephemeral();
+    if (ephemeral.incrementNow && l.perTool.size === 0) {
+      let worst: RateState | null = null;
+      if (l.perCredential) worst = exceeded('credential', ephemeral.incrementNow(this.windowKey(principal, credential), n, l.perCredential.windowMs), l.perCredential);
+      if (l.perTenant && principal.via !== 'anonymous') {
+        const s = exceeded('tenant', ephemeral.incrementNow(`rl:t:${principal.tenant ?? principal.subject}`, n, l.perTenant.windowMs), l.perTenant);
+        if (s && (!worst || s.resetMs > worst.resetMs)) worst = s;
+      }
+      return worst;
+    }
     const checks: Array<Promise<RateState | null>> = [];
-    if (l.perCredential) checks.push(this.hit('credential', `rl:c:${credential}`, n, l.perCredential));
+    if (l.perCredential) checks.push(this.hit('credential', this.windowKey(principal, credential), n, l.perCredential));
     if (l.perTenant && principal.via !== 'anonymous') {
       checks.push(this.hit('tenant', `rl:t:${principal.tenant ?? principal.subject}`, n, l.perTenant));
     }
@@ -54,11 +70,23 @@ export class RateWindows {
     });
   }
 
+  private windowKey(principal: Principal, credential: string): string {
+    if (principal.via === 'anonymous') return `rl:c:${credential}`;
+    let key = this.keys.get(principal);
+    if (key === undefined) this.keys.set(principal, (key = `rl:c:${credential}`));
+    return key;
+  }
+
   private hit(policy: string, key: string, n: number, rule: RateRule): Promise<RateState | null> {
     return this.ephemeral()
       .increment(key, n, rule.windowMs)
-      .then(({ value, ttlMs }) => (value <= rule.max ? null : { policy, quota: rule.max, windowMs: rule.windowMs, remaining: 0, resetMs: ttlMs }));
+      .then((counted) => exceeded(policy, counted, rule));
   }
+}
+
+/** The window's state when the count went over the rule, else null. */
+function exceeded(policy: string, counted: { value: number; ttlMs: number }, rule: RateRule): RateState | null {
+  return counted.value <= rule.max ? null : { policy, quota: rule.max, windowMs: rule.windowMs, remaining: 0, resetMs: counted.ttlMs };
 }
 
 /**

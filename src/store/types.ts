@@ -340,6 +340,12 @@ export interface Ephemeral {
    * Rejects with GW_STORE_INVALID when the key holds a non-integer.
    */
   increment(key: string, by: number, ttlMs: number): Promise<{ value: number; ttlMs: number }>;
+  /**
+   * `increment` without the promise, offered only by adapters that complete it synchronously anyway
+   * (memory, SQLite). The rate windows use it on every request when present; networked adapters
+   * leave it out. Throws where `increment` rejects.
+   */
+  incrementNow?(key: string, by: number, ttlMs: number): { value: number; ttlMs: number };
   get(key: string): Promise<string | undefined>;
   /** Overwrites value and TTL. */
   set(key: string, value: string, ttlMs: number): Promise<void>;

@@ -48,6 +48,10 @@ export class MemoryEphemeral implements Ephemeral {
   }
 
   async increment(key: string, by: number, ttlMs: number): Promise<{ value: number; ttlMs: number }> {
+    return this.incrementNow(key, by, ttlMs);
+  }
+
+  incrementNow(key: string, by: number, ttlMs: number): { value: number; ttlMs: number } {
     this.#open();
     checkIncrement(by);
     checkTtl(ttlMs);

@@ -46,6 +46,10 @@ export class SqliteEphemeral implements Ephemeral {
   }
 
   async increment(key: string, by: number, ttlMs: number): Promise<{ value: number; ttlMs: number }> {
+    return this.incrementNow(key, by, ttlMs);
+  }
+
+  incrementNow(key: string, by: number, ttlMs: number): { value: number; ttlMs: number } {
     checkIncrement(by);
     checkTtl(ttlMs);
     const now = this.#conn.now();

@@ -60,6 +60,22 @@ export function ephemeralContract(name: string, open: Open<Ephemeral>): void {
       assert.ok(results.every((r) => r.ttlMs > 0 && r.ttlMs <= 60_000));
     });
 
+    it('incrementNow, where an adapter offers it, counts in the same counter with the same rules', async (t) => {
+      const { adapter: e, clock } = await fresh(t, open);
+      if (!e.incrementNow) {
+        t.skip(`${e.kind} has no synchronous increment (a networked adapter)`);
+        return;
+      }
+      assert.deepEqual(e.incrementNow('c', 2, 1000), { value: 2, ttlMs: 1000 });
+      clock.advance(300);
+      assert.deepEqual(await e.increment('c', 1, 60_000), { value: 3, ttlMs: 700 });
+      assert.deepEqual(e.incrementNow('c', 1, 60_000), { value: 4, ttlMs: 700 });
+      await e.set('s', 'not a number', 1000);
+      assert.throws(() => e.incrementNow!('s', 1, 1000), (err: unknown) => (err as { code?: string }).code === 'GW_STORE_INVALID');
+      assert.throws(() => e.incrementNow!('c', 1.5, 1000), (err: unknown) => (err as { code?: string }).code === 'GW_STORE_INVALID');
+      assert.equal(await e.get('c'), '4');
+    });
+
     it('increment refuses a non-integer value and leaves it untouched', async (t) => {
       const { adapter: e } = await fresh(t, open);
       await e.set('s', 'abc', 1000);
