@@ -33,8 +33,8 @@ export class Admission {
   private readonly windows: RateWindows;
   private readonly concurrency: Concurrency | null;
   readonly quotas: Quotas | null;
-  /** Usage counted this turn, not yet handed to the store: tenant -> credential -> name -> row. */
-  private readonly usage = new Map<string, Map<string, Map<string, UsageIncrement>>>();
+  /** Usage counted this turn, not yet handed to the store: caller -> name -> row. */
+  private readonly usage = new Map<Principal | string, Map<string, UsageIncrement>>();
   private usageScheduled = false;
 
   constructor(private readonly o: AdmissionOptions) {
@@ -105,22 +105,21 @@ export class Admission {
   /**
    * Usage per credential, tenant, tool and day. Counted here and handed to the store once per
    * event-loop turn, summed per row (one `add` per row and turn instead of one per request).
-   * Nested maps, not a joined key: no string is built per request, and no separator can make two
-   * rows one.
+   * Keyed by the principal object (the authenticator hands out one per credential while cached),
+   * or the address for anonymous callers: no string is built per request. Two principal objects
+   * of one credential make two rows that the store adds up.
    */
   private countUsage(principal: Principal, credential: string, tenant: string, requests: readonly Counted[]): void {
-    const id = principal.via === 'anonymous' ? credential : `${principal.via}:${principal.client ?? principal.subject}`;
-    let byCredential = this.usage.get(tenant);
-    if (!byCredential) this.usage.set(tenant, (byCredential = new Map()));
-    let byName = byCredential.get(id);
-    if (!byName) byCredential.set(id, (byName = new Map()));
+    const who = principal.via === 'anonymous' ? credential : principal;
+    let byName = this.usage.get(who);
+    if (!byName) this.usage.set(who, (byName = new Map()));
     for (const r of requests) {
       // Known names only: a caller must not grow the usage table with names of its choosing.
       const tool = r.method === 'tools/call' && typeof r.params?.name === 'string' ? this.o.lookup(r.params.name)?.name : undefined;
       const name = r.method === 'tools/call' ? (tool ?? '(unknown tool)') : MCP_METHODS.has(r.method) ? r.method : '(other)';
       const row = byName.get(name);
       if (row) row.count!++;
-      else byName.set(name, { tenant, credential: id, tool: name, count: 1 });
+      else byName.set(name, { tenant, credential: principal.via === 'anonymous' ? credential : `${principal.via}:${principal.client ?? principal.subject}`, tool: name, count: 1 });
     }
     if (!this.usageScheduled) {
       this.usageScheduled = true;
@@ -133,7 +132,7 @@ export class Admission {
     this.usageScheduled = false;
     if (this.usage.size === 0) return Promise.resolve();
     const rows: UsageIncrement[] = [];
-    for (const byCredential of this.usage.values()) for (const byName of byCredential.values()) rows.push(...byName.values());
+    for (const byName of this.usage.values()) rows.push(...byName.values());
     this.usage.clear();
     const usage = this.o.opened().store.usage;
     return Promise.all(rows.map((r) => usage.add(r).catch((err: unknown) => this.o.logger.warn({ err }, 'usage not counted'))));
