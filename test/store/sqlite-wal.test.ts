@@ -23,9 +23,10 @@ async function until(what: string, test: () => boolean, ms = 5000): Promise<void
 }
 
 describe('sqlite WAL checkpoints', () => {
-  it('run in a worker: the writer never checkpoints, the rows reach the main file while the store is open, and close removes the WAL', async () => {
+  it('run in a worker: the writer never checkpoints, the rows reach the main file while the store is open, and close removes the WAL', async (t) => {
     const path = freshPath();
     const store = new SqliteStore(path, { synchronous: 'normal' });
+    t.after(() => store.close()); // idempotent: also when an assertion fails first
     assert.equal(store.pragma('wal_autocheckpoint'), 0);
     const empty = statSync(path).size;
     const args = { text: 'x'.repeat(400) };
@@ -101,5 +102,28 @@ describe('sqlite audit schema (migration 2)', () => {
       .join(' | ');
     assert.match(plan, /USING INDEX audit_tenant/);
     assert.doesNotMatch(plan, /TEMP B-TREE/);
+  });
+});
+
+describe('sqlite WAL left by an earlier run', () => {
+  it('is checkpointed as soon as the worker starts, with no new write', async (t) => {
+    const path = freshPath();
+    const writer = new Database(path);
+    writer.pragma('journal_mode = WAL');
+    writer.pragma('wal_autocheckpoint = 0');
+    writer.exec('CREATE TABLE t (v TEXT)');
+    const insert = writer.prepare('INSERT INTO t (v) VALUES (?)');
+    writer.transaction(() => {
+      for (let i = 0; i < 2000; i++) insert.run('x'.repeat(400));
+    })();
+    const before = statSync(path).size;
+    const errors: string[] = [];
+    const checkpointer = new Checkpointer(writer, path, (m) => errors.push(m));
+    t.after(async () => {
+      await checkpointer.stop();
+      writer.close();
+    });
+    await until('the first checkpoint', () => statSync(path).size > before + 800_000);
+    assert.deepEqual(errors, []);
   });
 });

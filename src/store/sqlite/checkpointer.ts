@@ -19,7 +19,9 @@ const { statSync } = require('node:fs');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { timeout: 0 });
 const stamp = () => { try { const s = statSync(workerData.path + '-wal'); return s.mtimeMs + ':' + s.size; } catch { return ''; } };
-let last = stamp();
+// Nothing seen yet: a WAL left by writes made before this worker started is checkpointed at once.
+let last = '';
+let lastError = '';
 const timer = setInterval(() => {
   const now = stamp();
   if (now === last) return;
@@ -27,8 +29,12 @@ const timer = setInterval(() => {
     const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
     // Busy, or frames left behind (a reader still needs them): the next poll tries again.
     if (!r.busy && r.checkpointed >= r.log) last = now;
+    lastError = '';
   } catch (err) {
-    parentPort.postMessage({ error: String(err && err.message || err) });
+    // Reported once until it changes or a checkpoint succeeds: a lasting fault is one warning, not four a second.
+    const message = String(err && err.message || err) + (err && err.code ? ' (' + err.code + ')' : '');
+    if (message !== lastError) parentPort.postMessage({ error: message });
+    lastError = message;
   }
 }, workerData.pollMs);
 parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
