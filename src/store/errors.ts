@@ -21,7 +21,12 @@ export type StoreErrorCode =
   /** A token was inserted for a grant that does not exist or is revoked; nothing was written. */
   | 'GW_STORE_GRANT_INACTIVE'
   /** The database was migrated by a newer Gangway than this one; refusing to touch it. */
-  | 'GW_STORE_SCHEMA';
+  | 'GW_STORE_SCHEMA'
+  /**
+   * The backing service (Postgres, Redis) could not be reached or did not answer in time. A write
+   * may or may not have happened; the caller answers 503 and the adapter reconnects by itself.
+   */
+  | 'GW_STORE_UNAVAILABLE';
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';

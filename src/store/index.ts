@@ -45,7 +45,26 @@ export async function openStore(spec: string | Store, options: StoreOptions = {}
   }
   const parsed = parseSpec(spec, 'store');
   if (parsed.adapter === 'memory') return new MemoryStore(options);
+  if (parsed.adapter === 'postgres') {
+    // Loaded only when configured: a server on SQLite never loads pg.
+    const { PostgresStore } = await import('./postgres/store.ts');
+    const { url, schema } = schemaParam(parsed.url);
+    return PostgresStore.open(url, { ...(options.now ? { now: options.now } : {}), ...(schema ? { schema } : {}) });
+  }
+  if (parsed.adapter === 'redis') throw new StoreConfigError('redis is not a store'); // parseSpec refuses it first
   return new SqliteStore(parsed.path, parsed.synchronous ? { ...options, synchronous: parsed.synchronous } : options);
+}
+
+/** `postgres://…?schema=name` puts the tables in that schema (default public); the driver never sees the parameter. */
+function schemaParam(spec: string): { url: string; schema?: string } {
+  const q = spec.indexOf('?');
+  if (q < 0) return { url: spec };
+  const params = new URLSearchParams(spec.slice(q + 1));
+  const schema = params.get('schema');
+  if (schema === null) return { url: spec };
+  params.delete('schema');
+  const rest = params.toString();
+  return { url: spec.slice(0, q) + (rest ? `?${rest}` : ''), schema };
 }
 
 /** Opens the Ephemeral adapter named by `spec`, or checks and returns an adapter object passed in. */
@@ -59,7 +78,11 @@ export async function openEphemeral(
     return spec;
   }
   const parsed = parseSpec(spec, 'ephemeral');
-  return parsed.adapter === 'memory'
-    ? new MemoryEphemeral(options)
-    : new SqliteEphemeral(parsed.path, parsed.synchronous ? { ...options, synchronous: parsed.synchronous } : options);
+  if (parsed.adapter === 'memory') return new MemoryEphemeral(options);
+  if (parsed.adapter === 'redis') {
+    const { RedisEphemeral } = await import('./redis/ephemeral.ts');
+    return RedisEphemeral.open(parsed.url, options.now ? { now: options.now } : {});
+  }
+  if (parsed.adapter === 'postgres') throw new StoreConfigError('postgres is not an ephemeral store'); // parseSpec refuses it first
+  return new SqliteEphemeral(parsed.path, parsed.synchronous ? { ...options, synchronous: parsed.synchronous } : options);
 }

@@ -1,17 +1,25 @@
 import { isAbsolute, resolve } from 'node:path';
 import { StoreConfigError } from './errors.ts';
 
-export type ParsedSpec = { adapter: 'memory' } | { adapter: 'sqlite'; path: string; synchronous?: 'full' | 'normal' };
+export type ParsedSpec =
+  | { adapter: 'memory' }
+  | { adapter: 'sqlite'; path: string; synchronous?: 'full' | 'normal' }
+  | { adapter: 'postgres'; url: string }
+  | { adapter: 'redis'; url: string };
 
-const SHAPES = '"memory", "sqlite:<path>" or ":memory:" (SQLite in memory)';
+const SHAPES = {
+  store: '"memory", "sqlite:<path>", ":memory:" (SQLite in memory) or "postgres://…"',
+  ephemeral: '"memory", "sqlite:<path>", ":memory:" (SQLite in memory) or "redis://…"',
+};
 
 /**
  * `memory` -> the in-process adapter; `sqlite:<path>` -> a file (relative to the working directory);
  * `:memory:` or `sqlite::memory:` -> SQLite without a file (the SQL code path, nothing kept).
  * `sqlite:<path>?synchronous=normal` trades power-loss durability for speed (see SqliteOptions).
+ * `postgres://…` (Store only) and `redis://…` (Ephemeral only): the multi-process mode.
  */
 export function parseSpec(spec: string, what: 'store' | 'ephemeral'): ParsedSpec {
-  if (typeof spec !== 'string') throw new StoreConfigError(`${what} must be ${SHAPES}`);
+  if (typeof spec !== 'string') throw new StoreConfigError(`${what} must be ${SHAPES[what]}`);
   const text = spec.trim();
   if (text === 'memory') return { adapter: 'memory' };
   if (text === ':memory:' || text === 'sqlite::memory:') return { adapter: 'sqlite', path: ':memory:' };
@@ -35,10 +43,15 @@ export function parseSpec(spec: string, what: 'store' | 'ephemeral'): ParsedSpec
     }
     return { adapter: 'sqlite', path: isAbsolute(path) ? path : resolve(path), ...(synchronous ? { synchronous } : {}) };
   }
-  if (/^(postgres|postgresql|redis|rediss):/i.test(text)) {
-    throw new StoreConfigError(`${what} "${redact(text)}": this adapter is not available yet; use ${SHAPES}`);
+  if (/^postgres(ql)?:\/\//i.test(text)) {
+    if (what === 'store') return { adapter: 'postgres', url: text };
+    throw new StoreConfigError(`ephemeral "${redact(text)}": Postgres holds the durable records (set it as \`store\`); the ephemeral store takes ${SHAPES.ephemeral}`);
   }
-  throw new StoreConfigError(`unknown ${what} "${redact(text)}": expected ${SHAPES}`);
+  if (/^rediss?:\/\//i.test(text)) {
+    if (what === 'ephemeral') return { adapter: 'redis', url: text };
+    throw new StoreConfigError(`store "${redact(text)}": Redis holds short-lived state only (set it as \`ephemeral\`); the store takes ${SHAPES.store}`);
+  }
+  throw new StoreConfigError(`unknown ${what} "${redact(text)}": expected ${SHAPES[what]}`);
 }
 
 /** A connection string may carry a password: never echo it in an error. */

@@ -69,17 +69,17 @@ describe('openStore / openEphemeral', () => {
     await eph.close();
   });
 
-  it('unknown or not-yet-available specs fail at start-up with GW_CONFIG_STORE, hiding passwords', async () => {
+  it('unknown or misplaced specs fail at start-up with GW_CONFIG_STORE, hiding passwords', async () => {
     await assert.rejects(openStore('mysql://db'), configError(/unknown store/));
     await assert.rejects(openStore('sqlite:'), configError());
     await assert.rejects(openStore('sqlite://host/db'), configError(/absolute/));
     await assert.rejects(openStore('./gangway.db'), configError());
-    await assert.rejects(openStore('postgres://u:hunter2@db/gw'), configError(/not available yet/));
-    await assert.rejects(
-      openStore('postgres://u:hunter2@db/gw'),
-      (e: Error) => !e.message.includes('hunter2'),
-    );
-    await assert.rejects(openEphemeral('redis://:hunter2@cache'), configError(/not available yet/));
+    // Each engine where it belongs: Postgres for the Store, Redis for the Ephemeral state.
+    await assert.rejects(openStore('redis://:hunter2@cache'), configError(/short-lived state only/));
+    await assert.rejects(openEphemeral('postgres://u:hunter2@db/gw'), configError(/durable records/));
+    for (const [open, spec] of [[openStore, 'redis://:hunter2@cache'], [openEphemeral, 'postgres://u:hunter2@db/gw']] as const) {
+      await assert.rejects((open as (s: string) => Promise<unknown>)(spec), (e: Error) => !e.message.includes('hunter2'));
+    }
     await assert.rejects(openEphemeral('nope'), configError(/unknown ephemeral/));
   });
 

@@ -1,0 +1,191 @@
+import type { PoolClient } from 'pg';
+import { auditLimit } from '../arguments.ts';
+import { checkEntry, toJson } from '../audit-record.ts';
+import type { AuditEntry, AuditLog, AuditQuery, AuditRecord } from '../types.ts';
+import type { WriteBatcher, WriteKind } from './batcher.ts';
+import type { Database } from './database.ts';
+import { AUDIT_LOCK_CLASS, schemaKey } from './migrations.ts';
+
+interface AuditRow {
+  seq: number;
+  at: number;
+  event: string;
+  outcome: string;
+  subject: string | null;
+  tenant: string | null;
+  client: string | null;
+  via: string | null;
+  tool: string | null;
+  args_digest: string | null;
+  args: unknown;
+  resource_id: string | null;
+  reason: string | null;
+  latency_ms: number | null;
+  request_id: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+const toRecord = (r: AuditRow): AuditRecord => ({
+  seq: r.seq,
+  at: r.at,
+  event: r.event,
+  outcome: r.outcome,
+  subject: r.subject,
+  tenant: r.tenant,
+  client: r.client,
+  via: r.via,
+  tool: r.tool,
+  argsDigest: r.args_digest,
+  args: r.args,
+  resourceId: r.resource_id,
+  reason: r.reason,
+  latencyMs: r.latency_ms,
+  requestId: r.request_id,
+  detail: r.detail,
+});
+
+/** The columns in insert order, with the array type each is sent as. */
+const COLUMNS = [
+  ['at', 'bigint'],
+  ['event', 'text'],
+  ['outcome', 'text'],
+  ['subject', 'text'],
+  ['tenant', 'text'],
+  ['client', 'text'],
+  ['via', 'text'],
+  ['tool', 'text'],
+  ['args_digest', 'text'],
+  ['args', 'json'],
+  ['resource_id', 'text'],
+  ['reason', 'text'],
+  ['latency_ms', 'double precision'],
+  ['request_id', 'text'],
+  ['detail', 'json'],
+] as const;
+
+/** One entry, checked and serialised once (a bad entry fails before it is queued), as sent and as read back. */
+interface Prepared {
+  params: unknown[];
+  record: Omit<AuditRecord, 'seq'>;
+}
+
+function prepare(entry: AuditEntry, now: number): Prepared {
+  checkEntry(entry);
+  const args = toJson(entry.args);
+  const detail = toJson(entry.detail);
+  const record: Omit<AuditRecord, 'seq'> = {
+    at: entry.at ?? now,
+    event: entry.event,
+    outcome: entry.outcome,
+    subject: entry.subject ?? null,
+    tenant: entry.tenant ?? null,
+    client: entry.client ?? null,
+    via: entry.via ?? null,
+    tool: entry.tool ?? null,
+    argsDigest: entry.argsDigest ?? null,
+    args: null,
+    resourceId: entry.resourceId ?? null,
+    reason: entry.reason ?? null,
+    latencyMs: entry.latencyMs ?? null,
+    requestId: entry.requestId ?? null,
+    detail: null,
+  };
+  const params = [
+    record.at, record.event, record.outcome, record.subject, record.tenant, record.client, record.via,
+    record.tool, record.argsDigest, args, record.resourceId, record.reason, record.latencyMs,
+    record.requestId, detail,
+  ];
+  return { params, record };
+}
+
+/** Each record parsed from its own JSON text, so the caller's copy shares nothing with a later read. */
+function finish(p: Prepared, seq: number): AuditRecord {
+  const args = p.params[9] as string | null;
+  const detail = p.params[14] as string | null;
+  return {
+    seq,
+    ...p.record,
+    args: args === null ? null : JSON.parse(args),
+    detail: detail === null ? null : (JSON.parse(detail) as Record<string, unknown>),
+  };
+}
+
+/**
+ * Audit rows of one batch: one INSERT from arrays, rows in queue order. The batch holds an advisory
+ * lock on this schema's audit from BEGIN to COMMIT, so batches of all processes append one after
+ * the other: seqs are consecutive within a batch (appendMany promises that), and a seq is never
+ * committed after a larger one, so a reader paging with `after` never skips a late commit.
+ */
+function appendKind(db: Database, schema: string): WriteKind<Prepared[], AuditRecord[]> {
+  const columns = COLUMNS.map(([name]) => name).join(', ');
+  const arrays = COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ');
+  const sql = `INSERT INTO ${db.tables.audit} (${columns})
+    SELECT ${columns} FROM unnest(${arrays}) WITH ORDINALITY AS u (${columns}, n) ORDER BY n
+    RETURNING seq`;
+  return {
+    order: 0,
+    lock: `SELECT pg_advisory_xact_lock(${AUDIT_LOCK_CLASS}, ${schemaKey(schema)})`,
+    async write(client: PoolClient, inputs) {
+      const rows = inputs.flat();
+      const params = COLUMNS.map((_, c) => rows.map((r) => r.params[c]));
+      const result = await client.query<{ seq: number }>(sql, params);
+      // Identity values are drawn as the ordered rows are inserted, under the lock: the k-th
+      // smallest seq is the k-th row.
+      const seqs = result.rows.map((r) => r.seq).sort((a, b) => a - b);
+      let next = 0;
+      return inputs.map((group) => group.map((p) => finish(p, seqs[next++]!)));
+    },
+  };
+}
+
+const FILTERS: ReadonlyArray<[keyof AuditQuery, string]> = [
+  ['from', 'at >= '],
+  ['to', 'at < '],
+  ['subject', 'subject = '],
+  ['tenant', 'tenant = '],
+  ['tool', 'tool = '],
+  ['event', 'event = '],
+];
+
+export function postgresAudit(db: Database, batcher: WriteBatcher, schema: string): AuditLog {
+  const appends = appendKind(db, schema);
+  return {
+    async append(entry) {
+      db.assertOpen();
+      const [record] = await batcher.enqueue(appends, [prepare(entry, db.now())]);
+      return record!;
+    },
+
+    async appendMany(entries) {
+      db.assertOpen();
+      const now = db.now();
+      const prepared = entries.map((e) => prepare(e, now));
+      if (prepared.length === 0) return [];
+      return batcher.enqueue(appends, prepared);
+    },
+
+    async query(query = {}) {
+      db.assertOpen();
+      const limit = auditLimit(query.limit);
+      const desc = query.order === 'desc';
+      const where: string[] = [];
+      const params: unknown[] = [];
+      for (const [key, sql] of FILTERS) {
+        if (query[key] === undefined) continue;
+        params.push(query[key]);
+        where.push(`${sql}$${params.length}`);
+      }
+      if (query.after !== undefined) {
+        params.push(query.after);
+        where.push(`seq ${desc ? '<' : '>'} $${params.length}`);
+      }
+      params.push(limit);
+      const rows = await db.query<AuditRow>(
+        `SELECT * FROM ${db.tables.audit} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY seq ${desc ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
+        params,
+      );
+      return rows.map(toRecord);
+    },
+  };
+}
