@@ -61,11 +61,13 @@ export function createGangway(config: GangwayConfig): Gangway {
   const trusted = parseTrustedProxies(config.http?.trustedProxies);
   const enabled = config.enabled !== false && !/^(0|false|off|no)$/i.test(process.env.GANGWAY_MCP_ENABLED ?? '');
   let opened: Promise<{ store: Store; ephemeral: Ephemeral }> | undefined;
+  // A failed open is not remembered: the next request tries again (Postgres down at start-up,
+  // then back), and whichever adapter did open is closed rather than leaked.
   const stores = () =>
-    (opened ??= Promise.all([
-      openStore(config.store ?? 'sqlite:./data/gangway.db'),
-      openEphemeral(config.ephemeral ?? 'memory'),
-    ]).then(([store, ephemeral]) => ({ store, ephemeral })));
+    (opened ??= openBoth(config).catch((err: unknown) => {
+      opened = undefined;
+      throw err;
+    }));
   const policy = new Policy({
     resolved: policyConfig,
     stores,
@@ -300,4 +302,17 @@ export function createGangway(config: GangwayConfig): Gangway {
 function headerOf(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return typeof v === 'string' ? v : v?.join(', ');
+}
+
+async function openBoth(config: GangwayConfig): Promise<{ store: Store; ephemeral: Ephemeral }> {
+  const [store, ephemeral] = await Promise.allSettled([
+    openStore(config.store ?? 'sqlite:./data/gangway.db'),
+    openEphemeral(config.ephemeral ?? 'memory'),
+  ]);
+  if (store.status === 'fulfilled' && ephemeral.status === 'fulfilled') return { store: store.value, ephemeral: ephemeral.value };
+  await Promise.allSettled([
+    store.status === 'fulfilled' ? store.value.close() : undefined,
+    ephemeral.status === 'fulfilled' ? ephemeral.value.close() : undefined,
+  ]);
+  throw store.status === 'rejected' ? store.reason : (ephemeral as PromiseRejectedResult).reason;
 }

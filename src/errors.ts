@@ -83,3 +83,13 @@ export class ToolError extends Error {
     super(message);
   }
 }
+
+/**
+ * A Postgres or Redis outage (the store's GW_STORE_UNAVAILABLE): answered 503 with Retry-After,
+ * never 500, by every layer; the adapters reconnect by themselves.
+ */
+export const isUnavailable = (err: unknown): boolean =>
+  typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'GW_STORE_UNAVAILABLE';
+
+/** Seconds a client is told to wait when a backing service is down. */
+export const UNAVAILABLE_RETRY_S = 5;

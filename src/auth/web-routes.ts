@@ -7,7 +7,7 @@ import { auditRoute } from '../ui/audit-page.ts';
 import { signInRoute } from '../ui/signin-page.ts';
 import { signOutRoute } from '../ui/signout.ts';
 import { tokensRoute } from '../ui/tokens-page.ts';
-import { errorReference } from '../errors.ts';
+import { errorReference, isUnavailable, UNAVAILABLE_RETRY_S } from '../errors.ts';
 import { PRM_PREFIX as PRM_ROOT, resourceMetadata, resourceMetadataUrl } from './resource-metadata.ts';
 import { authorizationServerMetadataPath, hostOf, PATHS, type PeerInfo, type WebContext, type WebHandler } from './web-context.ts';
 
@@ -74,6 +74,12 @@ async function safely(h: WebHandler, request: Request, ctx: WebContext, peer: Pe
     return await h(request, ctx, peer);
   } catch (err) {
     const ref = errorReference();
+    if (isUnavailable(err)) {
+      ctx.logger.warn({ err, ref, path: new URL(request.url).pathname }, 'store unavailable');
+      const res = json(503, { error: 'temporarily_unavailable', error_description: `storage cannot be reached; retry shortly (reference ${ref})` });
+      res.headers.set('retry-after', String(UNAVAILABLE_RETRY_S));
+      return res;
+    }
     ctx.logger.error({ err, ref, path: new URL(request.url).pathname }, 'web route failed');
     return json(500, { error: 'server_error', error_description: `internal error (reference ${ref})` });
   }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { type Principal, principalKey } from '../auth/principal.ts';
-import { errorReference, invalidRequest, RpcCode, RpcError, shown } from '../errors.ts';
+import { errorReference, invalidRequest, isUnavailable, RpcCode, RpcError, shown, UNAVAILABLE_RETRY_S } from '../errors.ts';
 import { ERA_2025_03_26, type Era, eraFor, SUPPORTED_VERSIONS } from '../protocol/eras.ts';
 import type { Engine } from '../protocol/engine.ts';
 import { Session, type SessionTable } from '../protocol/session.ts';
@@ -352,6 +352,12 @@ export class McpEndpoint {
 
   private crash(err: unknown): HttpReply {
     if (err instanceof RpcError) return errorReply(null, err);
+    if (isUnavailable(err)) {
+      const ref = errorReference();
+      this.o.logger.warn({ err, ref }, 'store unavailable');
+      const unavailable = new RpcError(RpcCode.InternalError, `Service unavailable: storage cannot be reached; retry shortly (reference ${ref})`, undefined, 503);
+      return errorReply(null, unavailable, { 'retry-after': String(UNAVAILABLE_RETRY_S) });
+    }
     const ref = this.report(err);
     return errorReply(null, new RpcError(RpcCode.InternalError, `Internal error (reference ${ref})`, undefined, 500));
   }

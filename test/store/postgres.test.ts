@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { after, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -13,6 +12,7 @@ import { auditAndUsageContract } from './contract/audit-usage.ts';
 import { grantsAndTokensContract } from './contract/grants-tokens.ts';
 import { HOUR, TestClock } from './contract/harness.ts';
 import { keysAndClientsContract } from './contract/keys-clients.ts';
+import { startProxy } from '../scale/tcp-proxy.ts';
 
 const run = promisify(execFile);
 const URL_ = process.env.GANGWAY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -387,49 +387,6 @@ describe('postgres configuration and outages', { skip }, () => {
     assert.equal(redeemed.ok, true, 'the code was not spent by the call that failed');
   });
 });
-
-/** A TCP proxy in front of Postgres that can cut every connection and refuse new ones. */
-async function startProxy(host: string, port: number) {
-  let cutting = false;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((downstream) => {
-    if (cutting) {
-      downstream.destroy();
-      return;
-    }
-    const upstream = net.connect(port, host);
-    const drop = (): void => {
-      downstream.destroy();
-      upstream.destroy();
-      sockets.delete(downstream);
-      sockets.delete(upstream);
-    };
-    for (const s of [downstream, upstream]) {
-      sockets.add(s);
-      s.on('error', drop);
-      s.on('close', drop);
-    }
-    downstream.pipe(upstream);
-    upstream.pipe(downstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const cut = (): void => {
-    cutting = true;
-    for (const s of sockets) s.destroy();
-    sockets.clear();
-  };
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    cut,
-    restore: (): void => {
-      cutting = false;
-    },
-    close: async (): Promise<void> => {
-      cut();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 describe('postgres through the store spec', { skip: unreachable ?? false }, () => {
   it('openStore("postgres://…?schema=x") opens the Postgres adapter in that schema', async (t) => {
