@@ -229,7 +229,7 @@ describe('postgres group commit and audit', { skip }, () => {
     const before = store.groupCommits;
     const results = await Promise.allSettled([
       store.audit.append({ event: 'e', outcome: 'ok', requestId: 'a' }),
-      store.audit.append({ event: 'e', outcome: 'ok', requestId: 'b', reason: 'nul \u0000 here' }),
+      store.audit.append({ event: 'e', outcome: 'ok', requestId: 'b', at: 2.5 }),
       store.usage.add({ tenant: 't', credential: 'k', tool: 'x' }),
       store.apiKeys.touch(key.id, 42),
       store.audit.append({ event: 'e', outcome: 'ok', requestId: 'c', at: 1.5 }),
@@ -266,6 +266,16 @@ describe('postgres group commit and audit', { skip }, () => {
       (await store.audit.query()).map((r) => r.reason),
       ['original'],
     );
+  });
+
+  it('a NUL in an audit text field is stored as U+FFFD, not refused (the call stays recordable)', async (t) => {
+    const { store } = await fresh(t);
+    const rec = await store.audit.append({ event: 'confirm.run', outcome: 'ok', reason: 'drop\u0000it', resourceId: 'r\u0000', args: { a: 'x\u0000y' } });
+    assert.equal(rec.reason, 'drop\uFFFDit');
+    const [row] = await store.audit.query();
+    assert.equal(row!.reason, 'drop\uFFFDit');
+    assert.equal(row!.resourceId, 'r\uFFFD');
+    assert.deepEqual(row!.args, { a: 'x\u0000y' }, 'JSON keeps its escape');
   });
 });
 

@@ -69,25 +69,32 @@ interface Prepared {
   record: Omit<AuditRecord, 'seq'>;
 }
 
+/**
+ * Postgres text cannot hold NUL. A caller's text (a confirmation reason, a resource id) must not
+ * make its call unrecordable, so in audit rows a NUL is stored as U+FFFD; JSON columns keep their
+ * `\u0000` escapes as they are.
+ */
+const text = <T extends string | null>(value: T): T => (value !== null && value.includes('\u0000') ? (value.replaceAll('\u0000', '\uFFFD') as T) : value);
+
 function prepare(entry: AuditEntry, now: number): Prepared {
   checkEntry(entry);
   const args = toJson(entry.args);
   const detail = toJson(entry.detail);
   const record: Omit<AuditRecord, 'seq'> = {
     at: entry.at ?? now,
-    event: entry.event,
-    outcome: entry.outcome,
-    subject: entry.subject ?? null,
-    tenant: entry.tenant ?? null,
-    client: entry.client ?? null,
-    via: entry.via ?? null,
-    tool: entry.tool ?? null,
+    event: text(entry.event),
+    outcome: text(entry.outcome),
+    subject: text(entry.subject ?? null),
+    tenant: text(entry.tenant ?? null),
+    client: text(entry.client ?? null),
+    via: text(entry.via ?? null),
+    tool: text(entry.tool ?? null),
     argsDigest: entry.argsDigest ?? null,
     args: null,
-    resourceId: entry.resourceId ?? null,
-    reason: entry.reason ?? null,
+    resourceId: text(entry.resourceId ?? null),
+    reason: text(entry.reason ?? null),
     latencyMs: entry.latencyMs ?? null,
-    requestId: entry.requestId ?? null,
+    requestId: text(entry.requestId ?? null),
     detail: null,
   };
   const params = [
