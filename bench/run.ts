@@ -142,6 +142,17 @@ const TARGETS: TargetDef[] = [
     note: 'as gangway-limits with audit into the memory store (not durable; the rows pile up in the heap)',
   },
   {
+    name: 'gangway-pg-redis',
+    file: 'targets/gangway.ts',
+    style: '2025-06-18',
+    env: { ...STAGE_ENV, BENCH_SCOPES: '1', BENCH_LIMITS: 'on', BENCH_AUDIT: 'postgres' },
+    headers: { 'x-api-key': BENCH_API_KEY },
+    scenarios: ['call'],
+    optional: true,
+    stage: { label: '(5 on Postgres + Redis: the multi-process mode, one process)', vs: 'gangway-full' },
+    note: 'as gangway-full, with the store on Postgres (a fresh schema; audit and usage group-committed, synchronous_commit on) and the rate window in Redis (one round trip per request)',
+  },
+  {
     name: 'gangway-session',
     file: 'targets/gangway.ts',
     style: '2025-06-18-session',

@@ -12,11 +12,17 @@
 //   BENCH_LIMITS=on|off       -> the per-credential rate window (1e9 a minute: counted on every
 //                                request, never refusing) and the default concurrency cap (16
 //                                per caller), or neither (default: off).
-//   BENCH_AUDIT=off|memory|sqlite|sqlite-normal
+//   BENCH_AUDIT=off|memory|sqlite|sqlite-normal|postgres
 //                             -> the audit row per tools/call: off (default), into the in-memory
 //                                store, or into a fresh SQLite file (WAL) with synchronous=FULL
 //                                (the Store's default: durable before the answer) or NORMAL. The
 //                                SQLite store also takes the usage counters and the API key.
+//                                `postgres`: the store on Postgres (BENCH_POSTGRES_URL, default
+//                                the local `test` database, in a fresh schema dropped at the end)
+//                                and the Ephemeral on Redis (BENCH_REDIS_URL, default local): the
+//                                multi-process mode, run as one process.
+//   BENCH_CHECKPOINT=inline   -> SQLite's own WAL checkpoint inside the commit, instead of the
+//                                store's background worker (to measure what the worker buys).
 //
 // The module is loaded dynamically, so a missing or broken src/ makes this target print
 // BENCH_SKIP with the reason instead of failing the whole run.
@@ -50,8 +56,8 @@ const scoped = env.BENCH_SCOPES === '1';
 const limits = env.BENCH_LIMITS ?? 'off';
 const audit = env.BENCH_AUDIT ?? 'off';
 if (limits !== 'on' && limits !== 'off') reportSkip(`BENCH_LIMITS must be on or off, not ${limits}`);
-if (!['off', 'memory', 'sqlite', 'sqlite-normal'].includes(audit)) {
-  reportSkip(`BENCH_AUDIT must be off, memory, sqlite or sqlite-normal, not ${audit}`);
+if (!['off', 'memory', 'sqlite', 'sqlite-normal', 'postgres'].includes(audit)) {
+  reportSkip(`BENCH_AUDIT must be off, memory, sqlite, sqlite-normal or postgres, not ${audit}`);
 }
 if (scoped && !apiKey) reportSkip('BENCH_SCOPES=1 needs BENCH_API_KEY (anonymous callers hold no scope)');
 
@@ -73,7 +79,22 @@ const tools: ToolDefinition[] = benchTools().map((t) =>
 // A fresh file per run: the audit table starts empty, and the file goes when the target stops.
 let dir: string | undefined;
 let sqlite: InstanceType<StoreModule['SqliteStore']> | undefined;
-let store: Store | 'memory' = 'memory';
+let store: Store | string = 'memory';
+let ephemeral = 'memory';
+let dropSchema: (() => Promise<void>) | undefined;
+if (audit === 'postgres') {
+  const pgUrl = env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const schema = `gw_bench_${process.pid}_${Date.now()}`;
+  store = `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`;
+  ephemeral = env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  dropSchema = async () => {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: pgUrl });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  };
+}
 if (audit === 'sqlite' || audit === 'sqlite-normal') {
   dir = mkdtempSync(join(tmpdir(), 'gangway-bench-'));
   sqlite = new stores.SqliteStore(join(dir, 'audit.db'), {
@@ -88,7 +109,7 @@ const config: GangwayConfig = {
   version: '1.0.0',
   tools,
   store,
-  ephemeral: 'memory',
+  ephemeral,
   http: { path: '/mcp', stateless: env.BENCH_GANGWAY_STATELESS === '1' },
   ...(apiKey ? { auth: { oauth: false } } : {}),
   policy: {
@@ -112,7 +133,13 @@ try {
 }
 
 if (apiKey) {
-  const { store: opened } = await app.stores();
+  let opened: Store;
+  try {
+    ({ store: opened } = await app.stores());
+  } catch (err) {
+    await dropSchema?.().catch(() => undefined);
+    reportSkip(`cannot open the stores (${audit}): ${err instanceof Error ? err.message : String(err)}`);
+  }
   await opened.apiKeys.create({
     kind: 'api_key',
     keyHash: secrets.hashSecret(apiKey),
@@ -129,6 +156,7 @@ reportReady(
   async () => {
     await app.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
+    await dropSchema?.();
   },
   // The runner turns these into group commits per second and calls per commit.
   sqlite ? () => ({ groupCommits: sqlite.groupCommits }) : undefined,
