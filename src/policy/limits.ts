@@ -38,17 +38,7 @@ export class RateWindows {
   count(principal: Principal, credential: string, requests: readonly Counted[]): RateState | null | Promise<RateState | null> {
     const l = this.limits;
     const n = requests.length;
-    const ephemeral = this.ephemeral();
-    if (ephemeral.incrementNow && l.perTool.size === 0) {
-      let worst: RateState | null = null;
-      if (l.perCredential) worst = exceeded('credential', ephemeral.incrementNow(this.windowKey(principal, credential), n, l.perCredential.windowMs), l.perCredential);
-      if (l.perTenant && principal.via !== 'anonymous') {
-        const s = exceeded('tenant', ephemeral.incrementNow(`rl:t:${principal.tenant ?? principal.subject}`, n, l.perTenant.windowMs), l.perTenant);
-        if (s && (!worst || s.resetMs > worst.resetMs)) worst = s;
-      }
-      return worst;
-    }
-    const checks: Array<Promise<RateState | null>> = [];
+    const checks: Array<RateState | null | Promise<RateState | null>> = [];
     if (l.perCredential) checks.push(this.hit('credential', this.windowKey(principal, credential), n, l.perCredential));
     if (l.perTenant && principal.via !== 'anonymous') {
       checks.push(this.hit('tenant', `rl:t:${principal.tenant ?? principal.subject}`, n, l.perTenant));
@@ -60,14 +50,8 @@ export class RateWindows {
         if (rule) checks.push(this.hit(`tool-${name as string}`, `rl:tool:${name as string}:${credential}`, 1, rule));
       }
     }
-    if (checks.length === 0) return null;
-    if (checks.length === 1) return checks[0]!;
-    // Several windows exceeded: the caller must wait for the one that resets last.
-    return Promise.all(checks).then((states) => {
-      let worst: RateState | null = null;
-      for (const s of states) if (s && (!worst || s.resetMs > worst.resetMs)) worst = s;
-      return worst;
-    });
+    if (checks.some((c) => c instanceof Promise)) return Promise.all(checks).then(worstOf);
+    return worstOf(checks as Array<RateState | null>);
   }
 
   private windowKey(principal: Principal, credential: string): string {
@@ -77,11 +61,19 @@ export class RateWindows {
     return key;
   }
 
-  private hit(policy: string, key: string, n: number, rule: RateRule): Promise<RateState | null> {
-    return this.ephemeral()
-      .increment(key, n, rule.windowMs)
-      .then((counted) => exceeded(policy, counted, rule));
+  /** One window: at once on an adapter that increments synchronously, else through its promise. */
+  private hit(policy: string, key: string, n: number, rule: RateRule): RateState | null | Promise<RateState | null> {
+    const ephemeral = this.ephemeral();
+    if (ephemeral.incrementNow) return exceeded(policy, ephemeral.incrementNow(key, n, rule.windowMs), rule);
+    return ephemeral.increment(key, n, rule.windowMs).then((counted) => exceeded(policy, counted, rule));
   }
+}
+
+/** Several windows exceeded: the caller must wait for the one that resets last. */
+function worstOf(states: ReadonlyArray<RateState | null>): RateState | null {
+  let worst: RateState | null = null;
+  for (const s of states) if (s && (!worst || s.resetMs > worst.resetMs)) worst = s;
+  return worst;
 }
 
 /** The window's state when the count went over the rule, else null. */

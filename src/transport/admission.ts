@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal.ts';
-import { RpcCode, RpcError } from '../errors.ts';
+import { RpcCode, RpcError, UNAVAILABLE_RETRY_S } from '../errors.ts';
 import type { HttpInput } from './endpoint.ts';
 import type { RpcRequest } from './envelope.ts';
 import { errorReply, type HttpReply } from './replies.ts';
@@ -40,7 +40,7 @@ export function admitThen(
   const unavailable = (err: unknown) => {
     const ref = report(err);
     const error = new RpcError(RpcCode.InternalError, `Service unavailable: limits cannot be checked (reference ${ref})`, undefined, 503);
-    deliver(errorReply(id, error, { 'retry-after': '5' }));
+    deliver(errorReply(id, error, { 'retry-after': String(UNAVAILABLE_RETRY_S) }));
   };
   let admitted: Admitted | Promise<Admitted>;
   try {
