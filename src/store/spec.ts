@@ -54,7 +54,11 @@ export function parseSpec(spec: string, what: 'store' | 'ephemeral'): ParsedSpec
   throw new StoreConfigError(`unknown ${what} "${redact(text)}": expected ${SHAPES[what]}`);
 }
 
-/** A connection string may carry a password: never echo it in an error. */
-function redact(spec: string): string {
-  return spec.replace(/\/\/[^@/]*@/, '//***@');
+/**
+ * A connection string may carry a password, in its userinfo or as a `password=` parameter: never
+ * echo either (greedy up to the last `@`, so a password holding `@` or `/` goes too). Every
+ * adapter's messages go through this one.
+ */
+export function redact(text: string): string {
+  return text.replace(/\/\/[^\s]*@/g, '//***@').replace(/\b(password|sslpassword)=[^&\s]*/gi, '$1=***');
 }

@@ -128,6 +128,8 @@ describe('outages of Postgres and Redis (one process)', { skip }, () => {
     const rows = await admin.query(`SELECT args FROM "${schema}".audit WHERE event = 'tool.call' AND outcome = 'ok'`);
     const audited = new Set(rows.rows.map((r: { args: { n: string } }) => r.args.n));
     assert.deepEqual(answered.filter((n) => !audited.has(n)), []);
+    // And the other way: no call refused with 503 ran (an ok row belongs to an answered call).
+    assert.deepEqual([...audited].filter((n) => !answered.includes(n)), []);
     assert.ok(answered.length >= 3);
   });
 });

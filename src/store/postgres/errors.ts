@@ -1,4 +1,5 @@
 import { StoreError } from '../errors.ts';
+import { redact } from '../spec.ts';
 
 /** How pg and node:net report that the server is gone or did not answer; each maps to GW_STORE_UNAVAILABLE. */
 const UNAVAILABLE_SQLSTATES = new Set([
@@ -46,13 +47,6 @@ export function isUnavailable(error: unknown): boolean {
   return error instanceof Error && UNAVAILABLE_MESSAGES.test(error.message);
 }
 
-/**
- * A connection string may carry a password, in its userinfo or as a `password=` parameter: never
- * echo either (greedy up to the last `@`, so a password holding `@` or `/` goes too).
- */
-export function redact(text: string): string {
-  return text.replace(/\/\/[^\s]*@/g, '//***@').replace(/\b(password|sslpassword)=[^&\s]*/gi, '$1=***');
-}
 
 /**
  * Maps what pg threw to the store's codes: the server unreachable or too slow -> GW_STORE_UNAVAILABLE;
@@ -67,7 +61,7 @@ export function toStoreError(error: unknown): unknown {
   }
   const code = codeOf(error);
   if (code === '22021') {
-    // Postgres text has no U+0000; SQLite's does. Refused, not silently altered.
+    // Postgres text has no U+0000; SQLite's does. Refused, not silently altered (audit text fields are the exception: audit.ts stores U+FFFD, so a call stays recordable).
     return new StoreError('GW_STORE_INVALID', 'Postgres cannot store a NUL (U+0000) character in text', {
       cause: error,
     });
@@ -87,3 +81,5 @@ export function conflict(error: unknown, what: string): never {
   }
   throw toStoreError(error);
 }
+
+export { redact };

@@ -1,6 +1,7 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import { checkIncrement, checkTtl } from '../arguments.ts';
 import { closedError, StoreConfigError, StoreError } from '../errors.ts';
+import { redact } from '../spec.ts';
 import type { Clock, Ephemeral } from '../types.ts';
 import { defineScripts, NOT_INTEGER, type ScriptedRedis, UNSAFE_SUM } from './scripts.ts';
 
@@ -275,10 +276,6 @@ function decode(component: string): string {
   }
 }
 
-/** Belt and braces: no message built here may carry a URL's credentials. */
-function redact(message: string): string {
-  return message.replace(/\/\/[^/\s]*@/g, '//***@');
-}
 
 /** The increment script's `[value, remaining ttl]` reply, two decimal strings. */
 function counter(reply: unknown): { value: number; ttlMs: number } {
