@@ -14,3 +14,9 @@ export function credentialState(
   if (record.expiresAt !== null && record.expiresAt <= now) return 'expired';
   return 'active';
 }
+
+/** Why a single-use consume lost, for the token found after it: the adapters' one wording of it. */
+export function consumeRefusal(token: { revokedAt: number | null; expiresAt: number | null; usedAt: number | null }, now: number): 'revoked' | 'reused' | 'expired' {
+  const state = credentialState(token, now);
+  return state === 'revoked' ? 'revoked' : state === 'used' ? 'reused' : 'expired';
+}

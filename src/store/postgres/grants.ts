@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { checkScopes } from '../arguments.ts';
+import { consumeRefusal } from '../credential-state.ts';
 import { StoreError } from '../errors.ts';
 import type {
   ConsumeResult,
@@ -237,9 +238,7 @@ export function postgresTokens(db: Database): TokenRepo {
         const [row] = await run<TokenRow>(`SELECT * FROM ${t.tokens} WHERE token_hash = $1`, [tokenHash]);
         if (!row || row.kind !== kind) return { ok: false, reason: 'not_found' };
         const token = toToken(row);
-        if (row.revoked_at !== null) return { ok: false, reason: 'revoked', token };
-        if (row.used_at !== null) return { ok: false, reason: 'reused', token };
-        return { ok: false, reason: 'expired', token };
+        return { ok: false, reason: consumeRefusal(token, now), token };
       });
     },
 
