@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -13,7 +14,7 @@ import { clientIp, parseTrustedProxies } from './policy/client-ip.ts';
 import { Policy } from './policy/pipeline.ts';
 import { permittedLists } from './policy/visibility.ts';
 import { RequestStateCodec } from './protocol/input-required.ts';
-import { SessionTable } from './protocol/session.ts';
+import { type SessionShare, SessionTable } from './protocol/session.ts';
 import { Registry } from './registry/registry.ts';
 import { openEphemeral, openStore } from './store/index.ts';
 import { parseSpec } from './store/spec.ts';
@@ -85,7 +86,11 @@ export function createGangway(config: GangwayConfig): Gangway {
   // Store specs are checked now; the adapters open on first use (listen, /readyz).
   if (typeof config.store === 'string') parseSpec(config.store, 'store');
   if (typeof config.ephemeral === 'string') parseSpec(config.ephemeral, 'ephemeral');
-  const sessions = new SessionTable(http.sessions);
+  const shared = sharesSessions(config);
+  const sessions = new SessionTable(http.sessions, Date.now, shared ? sessionShare(stores) : undefined);
+  if (shared && config.secret === undefined) {
+    logger.warn('sessions are shared with other processes but `secret` is not set: each process signs 2026-07-28 request states with its own random key, so another process refuses them; give every process the same `secret`');
+  }
   const hub = new ListenHub(sessions, registry.resourceList.length + registry.templates.length > 0);
   // Callers are identified at all: scopes are checked, and lists may be filtered by them.
   const identified = Boolean(config.auth || config.authenticate);
@@ -302,6 +307,28 @@ export function createGangway(config: GangwayConfig): Gangway {
 function headerOf(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return typeof v === 'string' ? v : v?.join(', ');
+}
+
+/** Sessions go to the Ephemeral store when another process can read it (Redis, a SQLite file). */
+function sharesSessions(config: GangwayConfig): boolean {
+  const explicit = config.http?.sessions?.shared;
+  if (explicit !== undefined) return explicit;
+  const e = config.ephemeral ?? 'memory';
+  if (typeof e !== 'string') return e.kind !== 'memory';
+  const parsed = parseSpec(e, 'ephemeral');
+  return parsed.adapter === 'redis' || (parsed.adapter === 'sqlite' && parsed.path !== ':memory:');
+}
+
+/** 2025 sessions in the Ephemeral store, keyed by a hash of their id (the store never sees an id). */
+function sessionShare(stores: () => Promise<{ ephemeral: Ephemeral }>): SessionShare {
+  const key = (id: string) => `session:${createHash('sha256').update(id).digest('base64url')}`;
+  return {
+    save: async (id, value, ttlMs) => (await stores()).ephemeral.set(key(id), value, ttlMs),
+    load: async (id) => (await stores()).ephemeral.get(key(id)),
+    drop: async (id) => {
+      await (await stores()).ephemeral.delete(key(id));
+    },
+  };
 }
 
 async function openBoth(config: GangwayConfig): Promise<{ store: Store; ephemeral: Ephemeral }> {

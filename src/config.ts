@@ -115,6 +115,13 @@ export function resolveHttp(config: GangwayConfig): ResolvedHttp {
   if (h.receiveTimeoutMs !== undefined && !(Number.isInteger(h.receiveTimeoutMs) && h.receiveTimeoutMs >= 100)) {
     fail('http.receiveTimeoutMs must be an integer >= 100');
   }
+  const sessions = h.sessions ?? {};
+  if (sessions.max !== undefined && !(Number.isInteger(sessions.max) && sessions.max >= 1)) fail('http.sessions.max must be an integer >= 1');
+  if (sessions.idleMs !== undefined && !(Number.isInteger(sessions.idleMs) && sessions.idleMs >= 1000)) fail('http.sessions.idleMs must be an integer >= 1000');
+  if (sessions.revalidateMs !== undefined && !(Number.isInteger(sessions.revalidateMs) && sessions.revalidateMs >= 0)) {
+    fail('http.sessions.revalidateMs must be an integer >= 0 (0: read the shared copy on every request)');
+  }
+  if (sessions.shared !== undefined && typeof sessions.shared !== 'boolean') fail('http.sessions.shared must be true or false');
 
   const hosts = new Set<string>();
   const origins = new Set<string>();
@@ -158,7 +165,7 @@ export function resolveHttp(config: GangwayConfig): ResolvedHttp {
     port,
     maxBodyBytes,
     stateless: h.stateless ?? false,
-    sessions: h.sessions ?? {},
+    sessions,
     requestTimeoutMs,
     drainMs: h.drainMs ?? 10_000,
     receiveTimeoutMs: h.receiveTimeoutMs ?? 30_000,

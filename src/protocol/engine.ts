@@ -8,6 +8,7 @@ import { InputRequired, RequestStateCodec } from './input-required.ts';
 import { getPrompt } from './prompts.ts';
 import { readResource, subscribe } from './resources.ts';
 import { isLogLevel, type RequestScope } from './scope.ts';
+import { persisted } from './session.ts';
 import { promptWire, resourceWire, templateWire, toolWire } from './shape.ts';
 import { type CallPipeline, callTool, type ToolRunnerOptions } from './tools.ts';
 
@@ -203,8 +204,9 @@ export class Engine {
 
   private setLevel(params: Record<string, unknown> | undefined, scope: RequestScope) {
     if (!isLogLevel(params?.level)) throw invalidParams('logging/setLevel needs params.level (a syslog level name)');
-    if (scope.session) scope.session.logLevel = params.level;
-    return {};
+    if (!scope.session) return {};
+    scope.session.logLevel = params.level;
+    return persisted(scope.session);
   }
 
   /**

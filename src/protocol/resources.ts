@@ -3,6 +3,7 @@ import type { Registry } from '../registry/registry.ts';
 import type { ResourceContents, ResourceReturn } from '../registry/types.ts';
 import { handlerContext } from './handler-context.ts';
 import type { RequestScope } from './scope.ts';
+import { persisted } from './session.ts';
 
 /** resources/read: a static URI first, then the first template that matches. */
 export async function readResource(params: Record<string, unknown> | undefined, scope: RequestScope, registry: Registry) {
@@ -49,5 +50,5 @@ export function subscribe(params: Record<string, unknown> | undefined, scope: Re
     if (session.subscriptions.size >= 1000) throw invalidParams('too many subscriptions on this session');
     session.subscriptions.add(uri);
   } else session.subscriptions?.delete(uri);
-  return {};
+  return persisted(session);
 }
