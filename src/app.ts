@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -14,7 +13,7 @@ import { clientIp, parseTrustedProxies } from './policy/client-ip.ts';
 import { Policy } from './policy/pipeline.ts';
 import { permittedLists } from './policy/visibility.ts';
 import { RequestStateCodec } from './protocol/input-required.ts';
-import { type SessionShare, SessionTable } from './protocol/session.ts';
+import { type SessionShare, SessionTable } from './protocol/session-table.ts';
 import { Registry } from './registry/registry.ts';
 import { openEphemeral, openStore } from './store/index.ts';
 import { parseSpec } from './store/spec.ts';
@@ -257,8 +256,8 @@ export function createGangway(config: GangwayConfig): Gangway {
       );
       const host = options.host ?? http.host;
       const port = options.port ?? http.port;
-      if (auth?.resolved.oauth?.autoApprove && !(isLoopbackHost(host) || host === 'localhost')) {
-        throw new GangwayConfigError('GW_CONFIG_AUTH', 'auth.oauth.autoApprove is for tests: it is refused unless the server binds to loopback');
+      if (auth?.resolved.oauth?.autoApprove && !(http.loopback && (isLoopbackHost(host) || host === 'localhost'))) {
+        throw new GangwayConfigError('GW_CONFIG_AUTH', 'auth.oauth.autoApprove is for tests: it is refused unless the server is local (bound to loopback, with no public http.publicUrl)');
       }
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -319,14 +318,26 @@ function sharesSessions(config: GangwayConfig): boolean {
   return parsed.adapter === 'redis' || (parsed.adapter === 'sqlite' && parsed.path !== ':memory:');
 }
 
-/** 2025 sessions in the Ephemeral store, keyed by a hash of their id (the store never sees an id). */
+/**
+ * 2025 sessions in the Ephemeral store, under digests of their ids (the store never sees an id),
+ * and the messages between processes on its channels where it has them (Redis, memory).
+ */
 function sessionShare(stores: () => Promise<{ ephemeral: Ephemeral }>): SessionShare {
-  const key = (id: string) => `session:${createHash('sha256').update(id).digest('base64url')}`;
+  const ephemeral = async () => (await stores()).ephemeral;
   return {
-    save: async (id, value, ttlMs) => (await stores()).ephemeral.set(key(id), value, ttlMs),
-    load: async (id) => (await stores()).ephemeral.get(key(id)),
-    drop: async (id) => {
-      await (await stores()).ephemeral.delete(key(id));
+    save: async (key, value, ttlMs) => (await ephemeral()).set(`session:${key}`, value, ttlMs),
+    load: async (key) => (await ephemeral()).get(`session:${key}`),
+    drop: async (key) => {
+      await (await ephemeral()).delete(`session:${key}`);
+    },
+    send: async (to, message) => {
+      const e = await ephemeral();
+      await e.publish?.(`bus:${to}`, message);
+    },
+    listen: async (tag, onMessage) => {
+      const e = await ephemeral();
+      if (!e.subscribe) return;
+      await Promise.all([e.subscribe(`bus:${tag}`, onMessage), e.subscribe('bus:*', onMessage)]);
     },
   };
 }

@@ -4,7 +4,7 @@ import type { AuthConfig } from './auth/config.ts';
 import type { OpenApiConfig } from './openapi/setup.ts';
 import type { PolicyConfig } from './policy/config.ts';
 import { GangwayConfigError } from './errors.ts';
-import type { SessionOptions } from './protocol/session.ts';
+import type { SessionOptions } from './protocol/session-table.ts';
 import type { RegistryInput } from './registry/registry.ts';
 import type { Ephemeral, Store } from './store/types.ts';
 import type { Authenticate } from './transport/endpoint.ts';
@@ -79,7 +79,7 @@ export interface GangwayConfig extends Omit<RegistryInput, 'pageSize'> {
 
 export interface ResolvedHttp {
   publicUrl: string | undefined;
-  /** Bound to a loopback address only. */
+  /** Bound to a loopback address and not published under another name (`publicUrl`): local only. */
   loopback: boolean;
   path: string;
   host: string;
@@ -143,13 +143,18 @@ export function resolveHttp(config: GangwayConfig): ResolvedHttp {
     hosts.add(url.host.toLowerCase());
     origins.add(url.origin);
   }
-  const loopback = isLoopbackHost(host) || host === 'localhost';
-  if (loopback) for (const name of ['localhost', '127.0.0.1', '[::1]']) hosts.add(name);
+  const bound = isLoopbackHost(host) || host === 'localhost';
+  if (bound) for (const name of ['localhost', '127.0.0.1', '[::1]']) hosts.add(name);
   else if (hosts.size === 0) {
     fail(
       `binding to ${host} needs http.publicUrl or http.allowedHosts: the Host allow-list (DNS rebinding defence) is on by default`,
     );
   }
+
+  // Bound to loopback but published under a public name (behind a reverse proxy) is public: the
+  // loopback conveniences (email sign-in, auto-approve, an http issuer) must not reach the internet.
+  const published = h.publicUrl ? new URL(h.publicUrl).hostname : undefined;
+  const loopback = bound && (published === undefined || isLoopbackHost(published) || published === 'localhost');
 
   let secret: Buffer;
   if (config.secret !== undefined) {
@@ -169,7 +174,7 @@ export function resolveHttp(config: GangwayConfig): ResolvedHttp {
     requestTimeoutMs,
     drainMs: h.drainMs ?? 10_000,
     receiveTimeoutMs: h.receiveTimeoutMs ?? 30_000,
-    guard: { allowedHosts: hosts, allowedOrigins: origins, allowLoopbackOrigins: loopback },
+    guard: { allowedHosts: hosts, allowedOrigins: origins, allowLoopbackOrigins: bound },
     secret,
   };
 }

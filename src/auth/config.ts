@@ -142,7 +142,7 @@ export function resolveAuth(
       }
     }
     const autoApprove = o.autoApprove ?? env.autoApproveEnv;
-    if (autoApprove && !env.loopback) fail('auth.oauth.autoApprove (GANGWAY_OAUTH_AUTO_APPROVE) is for tests: it is refused unless the server binds to loopback');
+    if (autoApprove && !env.loopback) fail('auth.oauth.autoApprove (GANGWAY_OAUTH_AUTO_APPROVE) is for tests: it is refused unless the server is local (bound to loopback, with no public http.publicUrl)');
     const secs = (v: number | undefined, d: number, max: number, what: string) => {
       const s = v ?? d;
       if (!Number.isInteger(s) || s < 1 || s > max) fail(`auth.oauth.${what} must be 1..${max} seconds`);
@@ -172,7 +172,7 @@ export function resolveAuth(
         : null,
     };
     if (oauth.clientMetadataDocuments?.allowLoopback && !env.loopback) {
-      fail('auth.oauth.clientMetadataDocuments.allowLoopback is for tests: it is refused unless the server binds to loopback');
+      fail('auth.oauth.clientMetadataDocuments.allowLoopback is for tests: it is refused unless the server is local (bound to loopback, with no public http.publicUrl)');
     }
   }
   const external = auth.external ?? null;
@@ -188,7 +188,7 @@ export function resolveAuth(
   if (signIn !== null && typeof signIn !== 'function' && signIn !== 'email') fail('auth.signIn must be "email" or a function');
   // The built-in email sign-in does not verify the address: on a public server anyone could
   // claim anyone's tenant. It is for demos and development only.
-  if (signIn === 'email' && !env.loopback) fail('auth.signIn "email" does not verify addresses: it is refused unless the server binds to loopback; plug in your sign-in (auth.signIn)');
+  if (signIn === 'email' && !env.loopback) fail('auth.signIn "email" does not verify addresses: it is refused unless the server is local (bound to loopback, with no public http.publicUrl); plug in your sign-in (auth.signIn)');
   if (auth.oauth && !signIn && !(typeof auth.oauth === 'object' && auth.oauth.autoApprove)) {
     fail('auth.oauth needs auth.signIn: the function that tells who the browser user is');
   }

@@ -5,6 +5,7 @@ import type { GangwayConfig } from '../config.ts';
 import { SUPPORTED_VERSIONS } from '../protocol/eras.ts';
 import { limitsApply, resolvePolicy } from '../policy/config.ts';
 import { isLoopbackHost } from '../transport/guard.ts';
+import { redact } from '../store/spec.ts';
 import { applyOverrides, loadConfig } from './load-config.ts';
 
 export interface ServeFlags {
@@ -28,7 +29,8 @@ export async function serve(flags: ServeFlags, out: NodeJS.WritableStream = proc
   const app = createGangway({ ...config, logger });
   const { url } = await app.listen();
   const r = app.registry;
-  const store = typeof config.store === 'string' ? config.store : config.store ? 'custom' : 'sqlite:./data/gangway.db';
+  const spec = (v: unknown, fallback: string) => (typeof v === 'string' ? redact(v) : v ? 'custom' : fallback);
+  const store = `${spec(config.store, 'sqlite:./data/gangway.db')}, ephemeral ${spec(config.ephemeral, 'memory')}`;
   out.write(
     [
       '',
@@ -60,8 +62,9 @@ export async function serve(flags: ServeFlags, out: NodeJS.WritableStream = proc
       },
     );
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  // on, not once: a second signal must reach stop() (and exit now), also as PID 1 in a container
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   return new Promise<number>(() => {}); // runs until a signal
 }
 

@@ -355,6 +355,14 @@ export interface Ephemeral {
   consume(key: string): Promise<string | undefined>;
   /** True when a live entry was deleted. */
   delete(key: string): Promise<boolean>;
+  /**
+   * Messages between the processes sharing this store (optional; networked adapters and memory):
+   * delivered to every current subscriber of `channel` in any process, at most once, kept nowhere.
+   * Rejects with GW_STORE_UNAVAILABLE when the message cannot be sent.
+   */
+  publish?(channel: string, message: string): Promise<void>;
+  /** Calls `onMessage` for each message published on `channel` from now on, until the returned stop. */
+  subscribe?(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

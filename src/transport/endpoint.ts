@@ -3,7 +3,7 @@ import type { Principal } from '../auth/principal.ts';
 import { errorReference, invalidRequest, isUnavailable, RpcCode, RpcError, shown, UNAVAILABLE_RETRY_S } from '../errors.ts';
 import { type Era, eraFor, SUPPORTED_VERSIONS } from '../protocol/eras.ts';
 import type { Engine } from '../protocol/engine.ts';
-import type { SessionTable } from '../protocol/session.ts';
+import type { SessionTable } from '../protocol/session-table.ts';
 import { type RequestId, type RpcInvalid, type RpcMessage, type RpcRequest, readMessage } from './envelope.ts';
 import { type Admit, admitThen } from './admission.ts';
 import { corsHeaders, preflightReply } from './cors.ts';

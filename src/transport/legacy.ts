@@ -2,7 +2,8 @@ import { type Principal, principalKey } from '../auth/principal.ts';
 import { invalidRequest, RpcCode, RpcError } from '../errors.ts';
 import { ERA_2025_03_26, type Era, eraFor } from '../protocol/eras.ts';
 import type { Engine } from '../protocol/engine.ts';
-import { Session } from '../protocol/session.ts';
+import { CancelledError, Session } from '../protocol/session.ts';
+import type { SessionTable } from '../protocol/session-table.ts';
 import type { Call, EndpointOptions, HttpInput, Incoming } from './endpoint.ts';
 import type { RpcRequest } from './envelope.ts';
 import { type ExchangeOptions, runRequest } from './exchange.ts';
@@ -82,7 +83,7 @@ export class LegacyEndpoint {
     if (o.stateless || modernHeader(input)) return httpError(405, 'Method Not Allowed', { allow: 'POST' });
     const found = await this.findSession(input);
     if ('status' in found) return found;
-    await o.sessions.delete(found.id);
+    await o.sessions.delete(found);
     return { status: 204, headers: {} };
   }
 
@@ -125,14 +126,27 @@ export class LegacyEndpoint {
 
     const requests: RpcRequest[] = [];
     const errors: string[] = [];
+    // Answers and cancellations for work another process holds are sent there (shared sessions).
+    let elsewhere: Array<Promise<void>> | undefined;
     for (const m of messages) {
+      let sent: Promise<void> | undefined;
       if (m.kind === 'request') requests.push(m);
       else if (m.kind === 'invalid') errors.push(errorMessage(m.id, m.error));
-      else if (m.kind === 'response') session?.settle(m.id, m.result, m.error);
-      else notification(m.method, m.params, session);
+      else if (m.kind === 'response') {
+        if (session && !session.settle(m.id, m.result, m.error)) sent = o.sessions.forward(session, m.id, m.result, m.error);
+      } else sent = notification(o.sessions, m.method, m.params, session);
+      if (sent) (elsewhere ??= []).push(sent);
     }
     if (!batch && errors.length) return call.deliver(jsonReply(400, errors[0]!));
-    if (requests.length === 0) return call.deliver(errors.length ? jsonReply(400, `[${errors.join(',')}]`) : ACCEPTED);
+    if (requests.length === 0) {
+      const reply = errors.length ? jsonReply(400, `[${errors.join(',')}]`) : ACCEPTED;
+      if (!elsewhere) return call.deliver(reply);
+      // Acknowledged only once delivered: an answer that cannot be passed on is a 503, not a 202.
+      Promise.all(elsewhere).then(() => call.deliver(reply), (err: unknown) => call.deliver(this.f.crash(err)));
+      return;
+    }
+    // A 2025-03-26 batch mixing answers and requests is answered for its requests; a lost answer is logged.
+    for (const sent of elsewhere ?? []) sent.catch(this.f.report);
     if (o.gate) {
       for (const r of requests) {
         const refused = o.gate(principal, r, input);
@@ -174,24 +188,25 @@ function runBatch(engine: Engine, requests: RpcRequest[], errors: string[], opti
   });
 }
 
-function notification(method: string, params: Record<string, unknown> | undefined, session: Session | undefined) {
+function notification(
+  sessions: SessionTable,
+  method: string,
+  params: Record<string, unknown> | undefined,
+  session: Session | undefined,
+): Promise<void> | undefined {
   // notifications/initialized needs nothing: requests before it are served (clients race it).
-  if (session && method === 'notifications/cancelled') {
-    const id = params?.requestId;
-    if (typeof id === 'string' || typeof id === 'number') session.inflight?.get(id)?.abort(new CancelledError());
-  }
+  if (!session || method !== 'notifications/cancelled') return undefined;
+  const id = params?.requestId;
+  if (typeof id !== 'string' && typeof id !== 'number') return undefined;
+  const running = session.inflight?.get(id);
+  if (running) running.abort(new CancelledError());
+  else return sessions.cancelElsewhere(session, id);
+  return undefined;
 }
 
 function modernHeader(input: HttpInput): boolean {
   const version = input.header('mcp-protocol-version');
   return version !== undefined && eraFor(version)?.modern === true;
-}
-
-export class CancelledError extends Error {
-  override name = 'CancelledError';
-  constructor() {
-    super('Request cancelled');
-  }
 }
 
 function sessionNotFound(id: RpcRequest['id'] | null): HttpReply {

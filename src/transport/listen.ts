@@ -1,5 +1,6 @@
 import { invalidParams } from '../errors.ts';
-import type { Session, SessionTable } from '../protocol/session.ts';
+import type { Session } from '../protocol/session.ts';
+import type { SessionTable } from '../protocol/session-table.ts';
 import type { RpcRequest } from './envelope.ts';
 import { Outbox } from './outbox.ts';
 import { bodyText, errorReply, type HttpReply, httpError, resultMessage, SSE_HEADERS } from './replies.ts';
@@ -31,6 +32,7 @@ export class ListenHub {
       for (const l of this.listeners) l.outbox.heartbeat();
       for (const o of this.sessionStreams) o.heartbeat();
     }, heartbeatMs).unref();
+    sessions.onResourceUpdated = (uri) => this.deliver(uri);
   }
 
   get openStreams(): number {
@@ -81,8 +83,16 @@ export class ListenHub {
     return { status: 200, headers: SSE_HEADERS, stream: outbox };
   }
 
-  /** Tells every subscriber of `uri` that it changed. */
+  /**
+   * Tells every subscriber of `uri` that it changed: this process's now (the count), and the
+   * other processes' through the session table's messages when sessions are shared.
+   */
   resourceUpdated(uri: string): number {
+    void this.sessions.resourceUpdated(uri);
+    return this.deliver(uri);
+  }
+
+  private deliver(uri: string): number {
     let sent = 0;
     for (const l of this.listeners) {
       if (!l.uris.has(uri)) continue;

@@ -157,7 +157,7 @@ describe('resource server: OAuth access tokens and protected resource metadata',
   let app: Gangway;
   let store: Store;
   before(async () => {
-    app = testApp({ tools, http: { publicUrl: 'https://mcp.example.com/mcp', host: '127.0.0.1' }, auth: { scopes: SCOPES, oauth: true, cacheMs: 0 } });
+    app = testApp({ tools, http: { publicUrl: 'https://mcp.example.com/mcp', host: '127.0.0.1' }, auth: { scopes: SCOPES, oauth: true, cacheMs: 0, signIn: () => ({ subject: 'u', tenant: 't' }) } });
     ({ store } = await app.stores());
   });
   after(() => app.close());
@@ -313,6 +313,18 @@ describe('auth configuration is checked at start-up', () => {
     fails({ http: { host: '0.0.0.0', allowedHosts: ['example.com'] }, auth: { oauth: true } }, /publicUrl/));
   it('refuses auto-approve unless bound to loopback', () =>
     fails({ http: { host: '0.0.0.0', publicUrl: 'https://example.com/mcp' }, auth: { oauth: { autoApprove: true } } }, /loopback/));
+  it('a loopback-bound server published under a public URL (behind a proxy) gets none of the local conveniences', async () => {
+    const published = { host: '127.0.0.1', publicUrl: 'https://mcp.example.com/mcp' };
+    // The email sign-in verifies nobody: it must not be the default, nor accepted, once the URL is public.
+    fails({ http: published, auth: { oauth: true } }, /signIn/);
+    fails({ http: published, auth: { oauth: true, signIn: 'email' } }, /signIn "email".*publicUrl/);
+    fails({ http: published, auth: { oauth: { autoApprove: true } } }, /autoApprove.*publicUrl/);
+    // Still local: a loopback public URL (a test or a laptop) keeps the email sign-in.
+    const local = createGangway({ ...base, http: { host: '127.0.0.1', publicUrl: 'http://localhost:3000/mcp' }, auth: { oauth: true } });
+    const page = await local.fetch(new Request('http://localhost:3000/signin'));
+    assert.equal(page.status, 200);
+    await local.close();
+  });
   it('refuses an unusable header name and an invalid scope name', () => {
     fails({ auth: { apiKeyHeader: 'Authorization' } }, /header/);
     fails({ auth: { scopes: { 'bad scope': 'x' } } }, /scope/);

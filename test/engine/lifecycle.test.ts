@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defineTool } from '../../src/index.ts';
-import { Session, SessionTable } from '../../src/protocol/session.ts';
+import { Session } from '../../src/protocol/session.ts';
+import { SessionTable } from '../../src/protocol/session-table.ts';
 import { ERA_2025_11_25 } from '../../src/protocol/eras.ts';
 import { post, session, testApp } from '../helpers/http.ts';
 

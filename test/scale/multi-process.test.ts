@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import pg from 'pg';
 import { hashSecret } from '../../src/auth/secrets.ts';
 import { openStore } from '../../src/store/index.ts';
@@ -293,6 +294,27 @@ describe('three processes behind a round-robin proxy, on Postgres + Redis', { sk
       (await store.apiKeys.findByHash(hashSecret(key)))!.subject,
     ]);
     assert.deepEqual(runs.rows, [{ resource_id: 'note-7', reason: 'cleanup' }], 'the action ran once');
+  });
+
+  it("a confirmation form (elicitation) whose answer lands on another process runs the action once", async () => {
+    const { key } = await apiKey();
+    const client = new Client({ name: 'form', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+    const asked: string[] = [];
+    client.setRequestHandler(ElicitRequestSchema, (req) => {
+      asked.push(req.params.message);
+      return { action: 'accept', content: { resource_id_echo: 'note-9', reason: 'tidy up' } };
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { 'x-api-key': key } } }));
+    const from = rr.log.length;
+    const r = (await client.callTool({ name: 'delete_note', arguments: { id: 'note-9' } })) as { content: Array<{ text: string }> };
+    assert.match(r.content[0]!.text, /^deleted note-9 in \d+$/);
+    assert.equal(asked.length, 1);
+    const posts = rr.log.slice(from).filter((l) => l.method === 'POST');
+    assert.ok(posts.length >= 2 && posts[0]!.backend !== posts[1]!.backend, `call and answer on different processes: ${JSON.stringify(posts)}`);
+    await client.close();
+    const subject = (await store.apiKeys.findByHash(hashSecret(key)))!.subject;
+    const runs = await admin.query(`SELECT resource_id, reason FROM "${schema}".audit WHERE event = 'confirm.run' AND outcome = 'ok' AND subject = $1`, [subject]);
+    assert.deepEqual(runs.rows, [{ resource_id: 'note-9', reason: 'tidy up' }]);
   });
 
   it('a limit of 60 a minute admits at most 63 calls across the three', async () => {

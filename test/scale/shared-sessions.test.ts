@@ -5,9 +5,12 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createGangway, defineTool, type Gangway, type GangwayConfig } from '../../src/index.ts';
 import type { Principal } from '../../src/auth/principal.ts';
-import { Session, SessionTable, type SessionShare } from '../../src/protocol/session.ts';
+import { Session, sessionDigest } from '../../src/protocol/session.ts';
+import { type SessionShare, SessionTable } from '../../src/protocol/session-table.ts';
 import { ERA_2025_11_25 } from '../../src/protocol/eras.ts';
 import { post, session } from '../helpers/http.ts';
+import { MemoryEphemeral } from '../../src/store/index.ts';
+import { StoreError } from '../../src/store/errors.ts';
 
 /**
  * Issue 6: 2025 sessions kept in the Ephemeral store, so whichever process gets the next request
@@ -128,6 +131,147 @@ describe('2025 sessions shared through the Ephemeral store', () => {
   });
 });
 
+describe('messages between processes sharing sessions', { timeout: 10_000 }, () => {
+  /** Two apps on one memory Ephemeral object: its channels stand in for Redis pub/sub here. */
+  function linked(revalidateMs = 60_000) {
+    const ephemeral = new MemoryEphemeral();
+    const events: string[] = [];
+    const make = () =>
+      createGangway({
+        name: 'test',
+        version: '1.0.0',
+        store: 'memory',
+        ephemeral,
+        logger: { level: 'silent' },
+        authenticate: byHeader,
+        http: { sessions: { shared: true, revalidateMs } },
+        resources: [{ uri: 'test://r', name: 'r', read: () => 'r' }],
+        tools: [
+          defineTool({
+            name: 'ask',
+            handler: async (_a, ctx) => {
+              const r = await ctx.elicit({ message: 'Name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } });
+              return `hello ${String(r.content?.name)}`;
+            },
+          }),
+          defineTool({
+            name: 'wait',
+            handler: (_a, ctx) =>
+              new Promise<string>((resolve) => {
+                events.push('started');
+                ctx.signal.addEventListener('abort', () => {
+                  events.push('aborted');
+                  resolve('stopped');
+                });
+              }),
+          }),
+        ],
+      });
+    return { a: make(), b: make(), ephemeral, events };
+  }
+
+  async function init(app: Gangway) {
+    const r = await post(app, {
+      jsonrpc: '2.0', id: 0, method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: { elicitation: {} }, clientInfo: { name: 't', version: '1' } },
+    });
+    return { 'mcp-session-id': r.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
+  }
+
+  /** Reads SSE messages from a streaming answer, one at a time. */
+  function messages(res: Response) {
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let buf = '';
+    return async (): Promise<Record<string, unknown>> => {
+      for (;;) {
+        const m = /^data: ?(.*)$/m.exec(buf.split('\n\n')[0] ?? '');
+        const end = buf.indexOf('\n\n');
+        if (end >= 0) {
+          buf = buf.slice(end + 2);
+          if (m) return JSON.parse(m[1]!) as Record<string, unknown>;
+          continue;
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        buf += decoder.decode(value, { stream: true });
+      }
+    };
+  }
+
+  const sse = (app: Gangway, body: unknown, headers: Record<string, string>) =>
+    app.fetch(new Request('http://localhost/mcp', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: JSON.stringify(body),
+    }));
+
+  it("a client's answer to an elicitation reaches the process that asked, through another", async () => {
+    const { a, b } = linked();
+    const h = await init(a);
+    const next = messages(await sse(a, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'ask' } }, h));
+    const asked = await next();
+    assert.equal(asked.method, 'elicitation/create');
+    const answered = await post(b, { jsonrpc: '2.0', id: asked.id, result: { action: 'accept', content: { name: 'Ada' } } }, h);
+    assert.equal(answered.status, 202);
+    const result = (await next()) as { result: { content: Array<{ text: string }> } };
+    assert.equal(result.result.content[0]!.text, 'hello Ada');
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('an answer that cannot be passed on is refused with 503, not acknowledged', async () => {
+    const { a, b, ephemeral } = linked();
+    const h = await init(a);
+    const next = messages(await sse(a, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'ask' } }, h));
+    const asked = await next();
+    await post(b, { jsonrpc: '2.0', id: 9, method: 'ping' }, h); // b holds a copy
+    ephemeral.publish = () => Promise.reject(new StoreError('GW_STORE_UNAVAILABLE', 'down'));
+    const answered = await post(b, { jsonrpc: '2.0', id: asked.id, result: { action: 'accept', content: { name: 'Ada' } } }, h);
+    assert.equal(answered.status, 503);
+    assert.equal(answered.headers.get('retry-after'), '5');
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('notifications/cancelled sent to another process stops the call where it runs', async () => {
+    const { a, b, events } = linked();
+    const h = await init(a);
+    const running = post(a, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'wait' } }, h);
+    while (!events.includes('started')) await new Promise((r) => setTimeout(r, 5));
+    const sent = await post(b, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7 } }, h);
+    assert.equal(sent.status, 202);
+    await running;
+    assert.deepEqual(events, ['started', 'aborted']);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('a DELETE on one process ends the copy another holds at once, its GET stream included', async () => {
+    const { a, b } = linked(60_000);
+    const h = await init(a);
+    const stream = await b.fetch(new Request('http://localhost/mcp', { headers: { ...h, accept: 'text/event-stream' } }));
+    assert.equal(stream.status, 200);
+    const del = await a.fetch(new Request('http://localhost/mcp', { method: 'DELETE', headers: h }));
+    assert.equal(del.status, 204);
+    await stream.body!.pipeTo(new WritableStream()); // ends: b dropped its copy
+    assert.equal((await post(b, { jsonrpc: '2.0', id: 2, method: 'ping' }, h)).status, 404);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('a resource update raised on one process reaches a subscriber whose stream is on another', async () => {
+    const { a, b } = linked(60_000);
+    const h = await init(a);
+    const stream = await b.fetch(new Request('http://localhost/mcp', { headers: { ...h, accept: 'text/event-stream' } }));
+    const next = messages(stream);
+    // subscribed on a after b opened its stream: b learns it from the change message
+    assert.deepEqual((await post(a, { jsonrpc: '2.0', id: 1, method: 'resources/subscribe', params: { uri: 'test://r' } }, h)).json.result, {});
+    await new Promise((r) => setTimeout(r, 20));
+    a.notifyResourceUpdated('test://r');
+    const m = await next();
+    assert.equal(m.method, 'notifications/resources/updated');
+    assert.deepEqual(m.params, { uri: 'test://r' });
+    await Promise.all([a.close(), b.close()]);
+  });
+});
+
 describe('SessionTable with a share', () => {
   function share() {
     const map = new Map<string, string>();
@@ -167,7 +311,7 @@ describe('SessionTable with a share', () => {
     const table = new SessionTable({ idleMs: 10_000, revalidateMs: 0 }, () => now, sh);
     const s = new Session('owner', ERA_2025_11_25, {}, undefined, now);
     await table.add(s);
-    const written = () => JSON.parse(sh.map.get(s.id)!).t as number;
+    const written = () => JSON.parse(sh.map.get(s.digest)!).t as number;
     now += 4_000;
     await table.get(s.id, 'owner');
     assert.equal(written(), 1_000_000);
@@ -180,8 +324,8 @@ describe('SessionTable with a share', () => {
   it('treats an unreadable descriptor or a 2026 version as no session', async () => {
     const sh = share();
     const table = new SessionTable({}, Date.now, sh);
-    sh.map.set('garbage', '{not json');
-    sh.map.set('modern', JSON.stringify({ o: 'owner', v: '2026-07-28', c: {}, t: Date.now() }));
+    sh.map.set(sessionDigest('garbage'), '{not json');
+    sh.map.set(sessionDigest('modern'), JSON.stringify({ o: 'owner', v: '2026-07-28', c: {}, t: Date.now() }));
     assert.equal(await table.get('garbage', 'owner'), undefined);
     assert.equal(await table.get('modern', 'owner'), undefined);
     assert.equal(table.size, 0);

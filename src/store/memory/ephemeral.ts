@@ -19,6 +19,7 @@ interface Entry {
 export class MemoryEphemeral implements Ephemeral {
   readonly kind = 'memory';
   readonly #entries = new Map<string, Entry>();
+  readonly #channels = new Map<string, Set<(message: string) => void>>();
   readonly #now: Clock;
   readonly #timer: NodeJS.Timeout;
   #closed = false;
@@ -101,6 +102,21 @@ export class MemoryEphemeral implements Ephemeral {
     return live;
   }
 
+  /** Delivered on a later turn, as a networked adapter would: never inside the publisher's call. */
+  async publish(channel: string, message: string): Promise<void> {
+    this.#open();
+    for (const fn of this.#channels.get(channel) ?? []) setImmediate(fn, message);
+  }
+
+  async subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>> {
+    this.#open();
+    let set = this.#channels.get(channel);
+    if (!set) this.#channels.set(channel, (set = new Set()));
+    const fn = (m: string) => onMessage(m); // one registration per call, even for the same function
+    set.add(fn);
+    return async () => void set.delete(fn);
+  }
+
   async ping(): Promise<void> {
     this.#open();
   }
@@ -109,6 +125,7 @@ export class MemoryEphemeral implements Ephemeral {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#entries.clear();
+    this.#channels.clear();
   }
 
   /** The entry if present and unexpired; an expired one is dropped on the way. */

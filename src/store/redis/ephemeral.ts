@@ -3,6 +3,7 @@ import { checkIncrement, checkTtl } from '../arguments.ts';
 import { closedError, StoreConfigError, StoreError } from '../errors.ts';
 import { redact } from '../spec.ts';
 import type { Clock, Ephemeral } from '../types.ts';
+import { RedisChannels } from './channels.ts';
 import { defineScripts, NOT_INTEGER, type ScriptedRedis, UNSAFE_SUM } from './scripts.ts';
 
 export interface RedisEphemeralOptions {
@@ -46,12 +47,14 @@ export class RedisEphemeral implements Ephemeral {
   readonly #prefix: string;
   #lastError: string | undefined;
   #closing: Promise<void> | undefined;
+  readonly #channels: RedisChannels;
 
   private constructor(client: Redis, target: string, options: RedisEphemeralOptions) {
     this.#client = defineScripts(client);
     this.#target = target;
     this.#now = options.now ?? Date.now;
     this.#prefix = options.keyPrefix ?? 'gangway:';
+    this.#channels = new RedisChannels(client, this.#prefix, options.commandTimeoutMs ?? 2_000);
     // Without a listener ioredis prints every connection error; here it only feeds our messages.
     client.on('error', (error: Error) => {
       this.#lastError = redact(error.message);
@@ -127,6 +130,18 @@ export class RedisEphemeral implements Ephemeral {
     return reply === 1;
   }
 
+  /** Redis PUBLISH (channels carry the key prefix): every subscribed process, at most once. */
+  async publish(channel: string, message: string): Promise<void> {
+    this.#open();
+    await this.#run(channel, () => this.#channels.publish(channel, message));
+  }
+
+  /** On a connection of its own, opened on first use; resubscribes after a reconnect. */
+  subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>> {
+    this.#open();
+    return this.#channels.subscribe(channel, onMessage);
+  }
+
   async ping(): Promise<void> {
     this.#open();
     await this.#run('', () => this.#client.ping());
@@ -139,6 +154,7 @@ export class RedisEphemeral implements Ephemeral {
   }
 
   async #quit(): Promise<void> {
+    this.#channels.close();
     if (this.#client.status === 'ready') {
       try {
         await this.#client.quit();

@@ -76,6 +76,28 @@ export function ephemeralContract(name: string, open: Open<Ephemeral>): void {
       assert.equal(await e.get('c'), '4');
     });
 
+    it('publish reaches every current subscriber of the channel, and no other channel, until it stops', async (t) => {
+      const { adapter: e } = await fresh(t, open);
+      if (!e.publish || !e.subscribe) {
+        t.skip(`${e.kind} carries no messages between processes (it is one process's, or a file)`);
+        return;
+      }
+      const got: string[] = [];
+      const other: string[] = [];
+      const stop = await e.subscribe('ch', (m) => got.push(`1:${m}`));
+      await e.subscribe('ch', (m) => got.push(`2:${m}`));
+      await e.subscribe('other', (m) => other.push(m));
+      await e.publish('ch', 'hello');
+      await until(() => got.length === 2);
+      assert.deepEqual(got.sort(), ['1:hello', '2:hello']);
+      await stop();
+      await e.publish('ch', 'again');
+      await e.publish('other', 'ping'); // sent after 'again': once it arrives, 'again' has too
+      await until(() => other.length === 1);
+      assert.deepEqual(got.slice(2), ['2:again']);
+      assert.deepEqual(other, ['ping']);
+    });
+
     it('increment refuses a non-integer value and leaves it untouched', async (t) => {
       const { adapter: e } = await fresh(t, open);
       await e.set('s', 'abc', 1000);
@@ -161,4 +183,9 @@ export function ephemeralContract(name: string, open: Open<Ephemeral>): void {
       await rejectsWith(e.consume('k'), 'GW_STORE_CLOSED');
     });
   });
+}
+
+/** Waits for a message to arrive (pub/sub delivers on a later turn), at most 2 s. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
 }
