@@ -159,7 +159,6 @@ export function createGangway(config: GangwayConfig): Gangway {
   async function health(path: string): Promise<HttpReply | undefined> {
     if (path === '/healthz') return jsonReply(200, '{"status":"ok"}');
     if (path !== '/readyz') return undefined;
-    if (closing) return jsonReply(503, '{"status":"closing"}');
     try {
       const { store, ephemeral } = await stores();
       await Promise.all([store.ping(), ephemeral.ping()]);

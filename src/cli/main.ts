@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { GangwayConfigError } from '../errors.ts';
+import { StoreError } from '../store/errors.ts';
 import { AUDIT_HELP, auditCommand } from './audit.ts';
 import { IMPORT_HELP, importCommand } from './import.ts';
 import { init } from './init.ts';
@@ -70,6 +71,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     if ((err as { code?: string }).code === 'EADDRINUSE') {
       process.stderr.write(`gangway: ${(err as Error).message}: the port is taken; pass --port or set GANGWAY_PORT\n`);
+      return 1;
+    }
+    // A store that cannot be opened (Postgres down, a file not writable): one line, not a stack.
+    if (err instanceof StoreError) {
+      process.stderr.write(`gangway: ${err.message} [${err.code}]\n`);
       return 1;
     }
     throw err;

@@ -79,6 +79,19 @@ describe('gangway CLI', () => {
     assert.doesNotMatch(p.stderr, /\n\s+at /); // no stack trace
   });
 
+  it('reports a store it cannot open as one line with exit code 1, its password hidden', () => {
+    const project = join(dir, 'nostore');
+    spawnSync(process.execPath, [BIN, 'init', project]);
+    // Nothing listens on port 1: the Postgres store cannot open.
+    const r = spawnSync(process.execPath, [BIN, 'serve', '--cwd', project], {
+      encoding: 'utf8',
+      env: { ...process.env, GANGWAY_STORE: 'postgres://gw:s3cretpw@127.0.0.1:1/x' },
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^gangway: .*127\.0\.0\.1:1.* \[GW_STORE_UNAVAILABLE\]\n$/);
+    assert.doesNotMatch(r.stderr + r.stdout, /s3cretpw/);
+  });
+
   it('refuses an unknown command with usage', () => {
     const r = spawnSync(process.execPath, [BIN, 'bogus'], { encoding: 'utf8' });
     assert.equal(r.status, 2);
