@@ -207,6 +207,19 @@ describe('gangway serve: SIGTERM', () => {
     assert.deepEqual(auditRows(root).filter((r) => r.outcome === 'ok'), []);
   });
 
+  it('stops at once, exit code 1, on a second signal during the drain', { timeout: 60_000 }, async () => {
+    const root = project('twice', 120_000);
+    const server = await serve(root);
+    const nonce = randomBytes(6).toString('hex');
+    const inflight = post(server.url, '/mcp', call('slow', nonce)); // never released
+    await server.waitFor(new RegExp(`RUNNING ${nonce}\\n`));
+    process.kill(server.child.pid!, 'SIGTERM');
+    await server.waitFor(/shutting down/);
+    process.kill(server.child.pid!, 'SIGINT');
+    assert.deepEqual(await server.exited, { code: 1, signal: null });
+    assert.equal((await inflight).ok, false);
+  });
+
   it('shows the store specs in its banner without their passwords', { timeout: 60_000 }, async () => {
     // Redis on port 1 is unreachable: serve starts anyway (readyz says 503) and prints its banner.
     const root = project('banner', 1000, "ephemeral: 'redis://:s3cretpw@127.0.0.1:1',");
