@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { Client as Client2, StreamableHTTPClientTransport as Client2Transport } from '@modelcontextprotocol/client';
 import pg from 'pg';
 import { hashSecret } from '../../src/auth/secrets.ts';
 import { openStore } from '../../src/store/index.ts';
@@ -315,6 +316,22 @@ describe('three processes behind a round-robin proxy, on Postgres + Redis', { sk
     const subject = (await store.apiKeys.findByHash(hashSecret(key)))!.subject;
     const runs = await admin.query(`SELECT resource_id, reason FROM "${schema}".audit WHERE event = 'confirm.run' AND outcome = 'ok' AND subject = $1`, [subject]);
     assert.deepEqual(runs.rows, [{ resource_id: 'note-9', reason: 'tidy up' }]);
+  });
+
+  it('a 2026-07-28 client (client 2.x) confirms through input_required, each round trip on another process', async () => {
+    const { key } = await apiKey();
+    const client = new Client2({ name: 'modern', version: '1.0.0' }, { capabilities: { elicitation: {} }, versionNegotiation: { mode: 'auto' } });
+    client.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: { resource_id_echo: 'note-26', reason: 'modern tidy' } }));
+    await client.connect(new Client2Transport(new URL(`${base}/mcp`), { requestInit: { headers: { 'x-api-key': key } } }));
+    const from = rr.log.length;
+    const r = (await client.callTool({ name: 'delete_note', arguments: { id: 'note-26' } })) as { content: Array<{ text: string }> };
+    assert.match(r.content[0]!.text, /^deleted note-26 in \d+$/);
+    const posts = rr.log.slice(from).filter((l) => l.method === 'POST');
+    assert.ok(posts.length >= 2 && posts[0]!.backend !== posts[1]!.backend, `the call and its retry on different processes: ${JSON.stringify(posts)}`);
+    await client.close();
+    const subject = (await store.apiKeys.findByHash(hashSecret(key)))!.subject;
+    const runs = await admin.query(`SELECT resource_id, reason FROM "${schema}".audit WHERE event = 'confirm.run' AND outcome = 'ok' AND subject = $1`, [subject]);
+    assert.deepEqual(runs.rows, [{ resource_id: 'note-26', reason: 'modern tidy' }]);
   });
 
   it('a limit of 60 a minute admits at most 63 calls across the three', async () => {
