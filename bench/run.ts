@@ -159,19 +159,32 @@ const TARGETS: TargetDef[] = [
     optional: true,
     note: 'one session shared by all connections',
   },
-  ...extraTargets(process.env.BENCH_EXTRA),
 ];
+TARGETS.push(...extraTargets(process.env.BENCH_EXTRA));
 
-/** BENCH_EXTRA=name=path[@style],... adds ad-hoc targets (same child protocol: lib/target-child.ts). */
+/**
+ * BENCH_EXTRA=name=path[@style][~row],... adds ad-hoc targets (same child protocol:
+ * lib/target-child.ts). `~row` runs the module with that row's environment, headers and
+ * scenarios: an A/B of another build (a copy of the tree with a differently named target file,
+ * since bundles are named after the file) against the row, in the same run.
+ */
 function extraTargets(raw: string | undefined): TargetDef[] {
   if (!raw) return [];
   return raw.split(',').map((spec) => {
-    const m = /^([\w.-]+)=([^@]+)(?:@([\w-]+))?$/.exec(spec.trim());
-    const style = (m?.[3] ?? '2025-06-18') as Style;
-    if (!m || !STYLES.includes(style)) {
-      throw new Error(`BENCH_EXTRA: expected name=path[@${STYLES.join('|@')}], got ${spec}`);
+    const m = /^([\w.-]+)=([^@~]+)(?:@([\w-]+))?(?:~([\w.-]+))?$/.exec(spec.trim());
+    const like = m?.[4] === undefined ? undefined : TARGETS.find((t) => t.name === m[4]);
+    const style = (m?.[3] ?? like?.style ?? '2025-06-18') as Style;
+    if (!m || !STYLES.includes(style) || (m[4] !== undefined && !like)) {
+      throw new Error(`BENCH_EXTRA: expected name=path[@${STYLES.join('|@')}][~row], got ${spec}`);
     }
-    return { name: m[1]!, file: resolve(m[2]!), style };
+    const def: TargetDef = { name: m[1]!, file: resolve(m[2]!), style };
+    if (like) {
+      if (like.env) def.env = like.env;
+      if (like.headers) def.headers = like.headers;
+      if (like.scenarios) def.scenarios = like.scenarios;
+      def.note = `${m[2]} with the environment of ${like.name}`;
+    }
+    return def;
   });
 }
 

@@ -132,6 +132,8 @@ try {
   reportSkip(`createGangway rejected the bench config: ${err instanceof Error ? err.message : String(err)}`);
 }
 
+/** The open store's group-commit counter, when it has one (SQLite, Postgres). */
+let commits: (() => number) | undefined = sqlite ? () => sqlite.groupCommits : undefined;
 if (apiKey) {
   let opened: Store;
   try {
@@ -147,6 +149,8 @@ if (apiKey) {
     subject: 'bench',
     scopes: scoped ? [SCOPE] : [],
   });
+  const counted = opened as Store & { groupCommits?: number };
+  if (!commits && typeof counted.groupCommits === 'number') commits = () => counted.groupCommits!;
 }
 
 const port = benchPort();
@@ -159,5 +163,5 @@ reportReady(
     await dropSchema?.();
   },
   // The runner turns these into group commits per second and calls per commit.
-  sqlite ? () => ({ groupCommits: sqlite.groupCommits }) : undefined,
+  commits ? () => ({ groupCommits: commits() }) : undefined,
 );

@@ -6,7 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { type Clock, openStore, StoreConfigError, StoreError } from '../../src/store/index.ts';
+import { postgresAudit } from '../../src/store/postgres/audit.ts';
+import { WriteBatcher, type WriteKind } from '../../src/store/postgres/batcher.ts';
+import { Database, tablesOf } from '../../src/store/postgres/database.ts';
 import { MIGRATIONS, migrate } from '../../src/store/postgres/migrations.ts';
+import { postgresUsage } from '../../src/store/postgres/usage.ts';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/store.ts';
 import { auditAndUsageContract } from './contract/audit-usage.ts';
 import { grantsAndTokensContract } from './contract/grants-tokens.ts';
@@ -254,6 +258,116 @@ describe('postgres group commit and audit', { skip }, () => {
     );
     assert.equal((await store.apiKeys.findByHash('kh'))!.lastUsedAt, 42);
     assert.equal((await store.usage.month({ month: new Date().toISOString().slice(0, 7) })).total, 1);
+  });
+
+  it('two stores with two batches in flight each: a reader paging by `after` meanwhile never skips a row', async (t) => {
+    const { store: a, schema } = await fresh(t, { maxInFlight: 2, maxBatch: 6 });
+    const { store: b } = await fresh(t, { maxInFlight: 2, maxBatch: 6, schema });
+    const { store: reader } = await fresh(t, { schema });
+    let writing = true;
+    const seen: number[] = [];
+    const page = async (after: number): Promise<number> => {
+      const rows = await reader.audit.query({ after, limit: 1000 });
+      for (const r of rows) seen.push(r.seq);
+      return rows.at(-1)?.seq ?? after;
+    };
+    const reading = (async () => {
+      let after = 0;
+      while (writing) after = await page(after);
+      while ((await page(after)) !== after) after = seen.at(-1)!;
+    })();
+    const batches: number[][] = [];
+    await Promise.all(
+      [a, b].map(async (store, w) => {
+        for (let round = 0; round < 30; round++) {
+          await Promise.all(
+            Array.from({ length: 12 }, async (_, i) => {
+              if (i % 4) return store.audit.append({ event: 'e', outcome: 'ok', requestId: `${w}-${round}-${i}` });
+              const many = await store.audit.appendMany([
+                { event: 'many', outcome: 'ok' },
+                { event: 'many', outcome: 'ok' },
+                { event: 'many', outcome: 'ok' },
+              ]);
+              batches.push(many.map((r) => r.seq));
+            }),
+          );
+        }
+      }),
+    );
+    writing = false;
+    await reading;
+    const all = (await admin.query(`SELECT seq FROM "${schema}".audit ORDER BY seq`)).rows.map((r: { seq: string }) => Number(r.seq));
+    assert.equal(all.length, 2 * 30 * (9 + 3 * 3));
+    assert.deepEqual(seen, all, 'the paging reader saw every row, in seq order');
+    for (const seqs of batches) assert.deepEqual(seqs, [seqs[0]!, seqs[0]! + 1, seqs[0]! + 2], 'appendMany: consecutive seqs');
+    assert.ok(a.groupCommits + b.groupCommits > 60, `${a.groupCommits + b.groupCommits} commits`);
+  });
+
+  it('a server that forgot a prepared batch statement (a pooler in transaction mode): the writes still commit', async (t) => {
+    const { schema } = await fresh(t);
+    // One connection, so DEALLOCATE reaches the one the batches use.
+    const pool = new pg.Pool({ connectionString: URL_, max: 1 });
+    t.after(() => pool.end());
+    const db = new Database(pool, tablesOf(schema), Date.now);
+    const batcher = new WriteBatcher(db, 256);
+    const audit = postgresAudit(db, batcher, schema);
+    const usage = postgresUsage(db, batcher);
+    await audit.append({ event: 'a', outcome: 'ok' }); // prepares the audit-only statement
+    await db.query('DEALLOCATE ALL');
+    // A new combination (audit and usage) fails on the bad row; the one-by-one retry then meets
+    // the forgotten audit-only statement.
+    const [b, bad, used] = await Promise.allSettled([
+      audit.append({ event: 'b', outcome: 'ok' }),
+      audit.append({ event: 'bad', outcome: 'ok', at: 2.5 }),
+      usage.add({ tenant: 't', credential: 'k', tool: 'x' }),
+    ]);
+    assert.equal(b.status, 'fulfilled');
+    assert.equal(used.status, 'fulfilled');
+    assert.equal(((bad as PromiseRejectedResult).reason as StoreError).code, 'GW_STORE_INVALID');
+    await audit.append({ event: 'c', outcome: 'ok' });
+    assert.deepEqual(
+      (await audit.query()).map((r) => r.event),
+      ['a', 'b', 'c'],
+    );
+  });
+
+  it('a lingering kind rides at most one batch per interval; close commits what still waits', async (t) => {
+    const { schema } = await fresh(t);
+    await admin.query(`CREATE TABLE "${schema}".probe (x int)`);
+    const pool = new pg.Pool({ connectionString: URL_, max: 2 });
+    t.after(() => pool.end());
+    const db = new Database(pool, tablesOf(schema), Date.now);
+    const batcher = new WriteBatcher(db, 256);
+    const audit = postgresAudit(db, batcher, schema);
+    const probe: WriteKind<number, void> = {
+      order: 5,
+      params: 1,
+      lingerMs: 60_000,
+      sql: (first, from) => `INSERT INTO "${schema}".probe (x) SELECT x FROM ${from}unnest($${first}::int[]) AS u (x)`,
+      values: (inputs) => [inputs],
+      outputs: (inputs) => inputs.map(() => undefined),
+    };
+    const rows = async () => Number(await scalar(`SELECT COUNT(*) FROM "${schema}".probe`));
+    await batcher.enqueue(probe, 1); // nothing queued for a while: it goes at once
+    const waiting = batcher.enqueue(probe, 2);
+    let settled = false;
+    void waiting.then(() => (settled = true));
+    for (let i = 0; i < 3; i++) await audit.append({ event: 'e', outcome: 'ok' });
+    assert.equal(settled, false, 'the second write waits for its interval while batches go without it');
+    assert.equal(await rows(), 1);
+    await batcher.drain();
+    assert.equal(settled, true);
+    assert.equal(await rows(), 2);
+    assert.equal((await audit.query()).length, 3);
+  });
+
+  it('usage added while another increment was just written is still committed by close', async (t) => {
+    const { store, schema } = await fresh(t);
+    await store.usage.add({ tenant: 't', credential: 'k', tool: 'x' });
+    const later = store.usage.add({ tenant: 't', credential: 'k', tool: 'x', count: 2 });
+    await store.close();
+    await later;
+    assert.equal(await scalar(`SELECT SUM(count)::int FROM "${schema}".usage`), 3);
   });
 
   it('audit rows cannot be changed, deleted or truncated even with raw SQL', async (t) => {

@@ -105,6 +105,73 @@ function redisSuites(): void {
       assert.deepEqual(seen, Array.from({ length: 400 }, (_, i) => i + 1));
     });
 
+    it('increments of one turn share one script call; each caller sees its value in call order', async (t) => {
+      const { adapters, keyPrefix, clock } = await openMany(t, 1);
+      const e = adapters[0]!;
+      const monitor = await admin.duplicate().monitor();
+      t.after(() => monitor.disconnect());
+      const seen: string[][] = [];
+      const keys = new Set([`${keyPrefix}c`, `${keyPrefix}other`]);
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args.some((a) => keys.has(a))) seen.push(args);
+      });
+      await e.increment('warm', 1, 60_000); // the script loaded
+      const turn = await Promise.all([
+        e.increment('c', 1, 60_000),
+        e.increment('c', 5, 60_000),
+        e.increment('other', 2, 60_000),
+        e.increment('c', -2, 60_000),
+        e.increment('c', 1, 1000), // another TTL: its own call
+      ]);
+      assert.deepEqual(turn, [
+        { value: 1, ttlMs: 60_000 },
+        { value: 6, ttlMs: 60_000 },
+        { value: 2, ttlMs: 60_000 },
+        { value: 4, ttlMs: 60_000 },
+        { value: 5, ttlMs: 60_000 },
+      ]);
+      clock.advance(60_000);
+      const [a, b] = [e.increment('c', 1, 60_000), e.increment('c', 1, 60_000)];
+      clock.advance(1); // a later clock reading in the same turn: never merged with the earlier one
+      const c = e.increment('c', 1, 60_000);
+      assert.deepEqual(await Promise.all([a, b, c]), [
+        { value: 1, ttlMs: 60_000 },
+        { value: 2, ttlMs: 60_000 },
+        { value: 3, ttlMs: 59_999 },
+      ]);
+      const calls = () => seen.filter((args) => /^evalsha$/i.test(args[0]!));
+      for (let i = 0; i < 100 && calls().length < 5; i++) await sleep(20); // MONITOR lags a little
+      await sleep(50);
+      assert.equal(calls().length, 5, JSON.stringify(seen));
+      assert.equal(await e.get('c'), '3');
+    });
+
+    it('a sum the counter refuses falls back to one call per caller, so each gets its own answer', async (t) => {
+      const { adapters } = await openMany(t, 1);
+      const e = adapters[0]!;
+      await e.set('c', String(Number.MAX_SAFE_INTEGER - 1), 60_000);
+      const [first, second] = await Promise.allSettled([e.increment('c', 1, 60_000), e.increment('c', 1, 60_000)]);
+      assert.deepEqual(first, { status: 'fulfilled', value: { value: Number.MAX_SAFE_INTEGER, ttlMs: 60_000 } });
+      assert.equal(second.status, 'rejected');
+      assert.equal(((second as PromiseRejectedResult).reason as { code?: unknown }).code, 'GW_STORE_INVALID');
+      await e.set('n', 'abc', 60_000);
+      const both = await Promise.allSettled([e.increment('n', 1, 60_000), e.increment('n', 1, 60_000)]);
+      for (const r of both) {
+        assert.equal(((r as PromiseRejectedResult).reason as { code?: unknown }).code, 'GW_STORE_INVALID');
+      }
+      assert.equal(await e.get('n'), 'abc');
+    });
+
+    it('close sends the increments asked for in its turn before quitting', async (t) => {
+      const { adapters } = await openMany(t, 2);
+      const [a, b] = adapters as [RedisEphemeral, RedisEphemeral];
+      const counted = a.increment('c', 1, 60_000);
+      const closed = a.close();
+      assert.deepEqual(await counted, { value: 1, ttlMs: 60_000 });
+      await closed;
+      assert.equal(await b.get('c'), '1');
+    });
+
     it('every key written carries a GC TTL longer than its own TTL, not extended by increments', async (t) => {
       const { adapters, keyPrefix, clock } = await openMany(t, 1);
       const e = adapters[0]!;
@@ -177,13 +244,14 @@ function redisSuites(): void {
       const started = Date.now();
       const e = await open({ connectTimeoutMs: 500, commandTimeoutMs: 500 }, 'redis://gw:s3cret-pw@127.0.0.1:1');
       t.after(() => e.close());
+      // Settled together: increments leave at the end of the event-loop turn, the others at once,
+      // and none of them may be left rejected without a handler meanwhile.
       const calls = [e.get('k'), e.set('k', 'v', 1000), e.increment('c', 1, 1000), e.consume('k'), e.ping()];
-      for (const call of calls) {
-        await assert.rejects(call, (error: unknown) => {
-          assert.equal((error as { code?: unknown }).code, 'GW_STORE_UNAVAILABLE', String(error));
-          assert.ok(!(error as Error).message.includes('s3cret'), (error as Error).message);
-          return true;
-        });
+      for (const outcome of await Promise.allSettled(calls)) {
+        assert.equal(outcome.status, 'rejected');
+        const error = (outcome as PromiseRejectedResult).reason as unknown;
+        assert.equal((error as { code?: unknown }).code, 'GW_STORE_UNAVAILABLE', String(error));
+        assert.ok(!(error as Error).message.includes('s3cret'), (error as Error).message);
       }
       assert.ok(Date.now() - started < 2500, `took ${Date.now() - started} ms`);
       await e.close();

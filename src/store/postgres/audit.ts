@@ -1,4 +1,3 @@
-import type { PoolClient } from 'pg';
 import { auditLimit } from '../arguments.ts';
 import { checkEntry, toJson } from '../audit-record.ts';
 import type { AuditEntry, AuditLog, AuditQuery, AuditRecord } from '../types.ts';
@@ -119,26 +118,31 @@ function finish(p: Prepared, seq: number): AuditRecord {
 
 /**
  * Audit rows of one batch: one INSERT from arrays, rows in queue order. The batch holds an advisory
- * lock on this schema's audit from BEGIN to COMMIT, so batches of all processes append one after
- * the other: seqs are consecutive within a batch (appendMany promises that), and a seq is never
- * committed after a larger one, so a reader paging with `after` never skips a late commit.
+ * lock on this schema's audit from before the INSERT until its commit, so batches of all processes
+ * append one after the other: seqs are consecutive within a batch (appendMany promises that), and a
+ * seq is never committed after a larger one, so a reader paging with `after` never skips a late commit.
  */
 function appendKind(db: Database, schema: string): WriteKind<Prepared[], AuditRecord[]> {
   const columns = COLUMNS.map(([name]) => name).join(', ');
-  const arrays = COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ');
-  const sql = `INSERT INTO ${db.tables.audit} (${columns})
-    SELECT ${columns} FROM unnest(${arrays}) WITH ORDINALITY AS u (${columns}, n) ORDER BY n
-    RETURNING seq`;
   return {
     order: 0,
-    lock: `SELECT pg_advisory_xact_lock(${AUDIT_LOCK_CLASS}, ${schemaKey(schema)})`,
-    async write(client: PoolClient, inputs) {
+    lock: [AUDIT_LOCK_CLASS, schemaKey(schema)],
+    params: COLUMNS.length,
+    returning: true,
+    sql(first, from) {
+      const arrays = COLUMNS.map(([, type], i) => `$${first + i}::${type}[]`).join(', ');
+      return `INSERT INTO ${db.tables.audit} (${columns})
+    SELECT ${columns} FROM ${from}unnest(${arrays}) WITH ORDINALITY AS u (${columns}, n) ORDER BY n
+    RETURNING seq`;
+    },
+    values(inputs) {
       const rows = inputs.flat();
-      const params = COLUMNS.map((_, c) => rows.map((r) => r.params[c]));
-      const result = await client.query<{ seq: number }>(sql, params);
+      return COLUMNS.map((_, c) => rows.map((r) => r.params[c]));
+    },
+    outputs(inputs, returned) {
       // Identity values are drawn as the ordered rows are inserted, under the lock: the k-th
       // smallest seq is the k-th row.
-      const seqs = result.rows.map((r) => r.seq).sort((a, b) => a - b);
+      const seqs = returned.slice().sort((a, b) => a - b);
       let next = 0;
       return inputs.map((group) => group.map((p) => finish(p, seqs[next++]!)));
     },

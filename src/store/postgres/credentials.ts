@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { PoolClient } from 'pg';
 import { newApiKeyRecord } from '../arguments.ts';
 import type {
   ApiKeyKind,
@@ -48,17 +47,20 @@ const toApiKey = (r: ApiKeyRow): ApiKeyRecord => ({
  * rows are updated in id order (see WriteKind.order).
  */
 function touchKind(t: Tables): WriteKind<{ id: string; at: number }, void> {
-  const sql = `UPDATE ${t.apiKeys} AS k SET last_used_at = v.at
-    FROM unnest($1::text[], $2::bigint[]) AS v (id, at) WHERE k.id = v.id`;
   return {
     order: 2,
-    async write(client: PoolClient, inputs) {
+    params: 2,
+    sql(first, from) {
+      return `UPDATE ${t.apiKeys} AS k SET last_used_at = v.at
+    FROM ${from}unnest($${first}::text[], $${first + 1}::bigint[]) AS v (id, at) WHERE k.id = v.id`;
+    },
+    values(inputs) {
       const last = new Map<string, number>();
       for (const { id, at } of inputs) last.set(id, at);
       const ids = [...last.keys()].sort();
-      await client.query(sql, [ids, ids.map((id) => last.get(id))]);
-      return inputs.map(() => undefined);
+      return [ids, ids.map((id) => last.get(id))];
     },
+    outputs: (inputs) => inputs.map(() => undefined),
   };
 }
 

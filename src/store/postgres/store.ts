@@ -27,6 +27,11 @@ export interface PostgresStoreOptions {
   poolMax?: number;
   /** most writes per group commit, default 256 */
   maxBatch?: number;
+  /**
+   * group commits running at once, each on its own pooled connection, default 1: writes queued
+   * while one commits form the next batch (bench/README.md, section (e), measured 1 against 2)
+   */
+  maxInFlight?: number;
   /** connect timeout ms, default 5000 */
   connectTimeoutMs?: number;
   /** statement timeout ms, default 10000 */
@@ -64,9 +69,9 @@ export class PostgresStore implements Store {
   readonly audit: AuditLog;
   readonly usage: UsageRepo;
 
-  private constructor(db: Database, schema: string, maxBatch: number) {
+  private constructor(db: Database, schema: string, maxBatch: number, maxInFlight: number) {
     this.#db = db;
-    this.#batcher = new WriteBatcher(db, maxBatch);
+    this.#batcher = new WriteBatcher(db, maxBatch, maxInFlight);
     this.apiKeys = postgresApiKeys(db, this.#batcher);
     this.oauthClients = postgresOAuthClients(db);
     this.grants = postgresGrants(db);
@@ -91,6 +96,7 @@ export class PostgresStore implements Store {
       );
     }
     const maxBatch = positiveInt('maxBatch', options.maxBatch, 256);
+    const maxInFlight = positiveInt('maxInFlight', options.maxInFlight, 1);
     const pool = await createPool(url, shown, {
       poolMax: positiveInt('poolMax', options.poolMax, 10),
       connectTimeoutMs: positiveInt('connectTimeoutMs', options.connectTimeoutMs, 5000),
@@ -103,7 +109,7 @@ export class PostgresStore implements Store {
       await pool.end().catch(() => undefined);
       throw openError(error, shown);
     }
-    return new PostgresStore(db, schema, maxBatch);
+    return new PostgresStore(db, schema, maxBatch, maxInFlight);
   }
 
   /** Group-commit transactions so far: for metrics and for the test that proves batching. */

@@ -33,6 +33,24 @@ const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|OOM)\b/;
 const OFFLINE = /Stream isn't writeable|Connection is closed|max retries per request/i;
 const URL_SHAPE = 'redis[s]://[[user]:password@]host[:port][/db]';
 
+type Counter = { value: number; ttlMs: number };
+
+/** One caller's increment waiting for its turn's script call. */
+interface Waiter {
+  by: number;
+  resolve: (counter: Counter) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Increments of one key, TTL and clock reading, queued in one event-loop turn: one script call. */
+interface Group {
+  key: string;
+  now: number;
+  ttlMs: number;
+  by: number;
+  waiters: Waiter[];
+}
+
 /**
  * Ephemeral state shared by many processes through one Redis. Each operation is one command or one
  * Lua script (scripts.ts), so it is atomic across processes. While Redis is unreachable every call
@@ -48,6 +66,9 @@ export class RedisEphemeral implements Ephemeral {
   #lastError: string | undefined;
   #closing: Promise<void> | undefined;
   readonly #channels: RedisChannels;
+  /** This turn's increments, by key, TTL and clock reading; sent by #flush. */
+  #groups = new Map<string, Group>();
+  #flushScheduled = false;
 
   private constructor(client: Redis, target: string, options: RedisEphemeralOptions) {
     this.#client = defineScripts(client);
@@ -80,11 +101,81 @@ export class RedisEphemeral implements Ephemeral {
     return adapter;
   }
 
-  async increment(key: string, by: number, ttlMs: number): Promise<{ value: number; ttlMs: number }> {
-    this.#open();
-    checkIncrement(by);
-    checkTtl(ttlMs);
+  /**
+   * Increments queued in one event-loop turn for the same key, TTL and clock reading share one
+   * script call (`by` is their sum), and the calls of one turn leave in one socket write: under load
+   * a server handles many requests per turn, each of which counts against the same window. Each
+   * caller gets the value it would have seen had the increments run one after the other in call
+   * order; all of a group land in one atomic step, as if they had arrived together.
+   */
+  increment(key: string, by: number, ttlMs: number): Promise<Counter> {
+    try {
+      this.#open();
+      checkIncrement(by);
+      checkTtl(ttlMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const now = this.#now();
+    return new Promise<Counter>((resolve, reject) => {
+      const id = `${now} ${ttlMs} ${key}`;
+      let group = this.#groups.get(id);
+      if (group && !Number.isSafeInteger(group.by + by)) {
+        // A sum that large is refused by the script; this caller's own increment may not be.
+        this.#send([{ key, now, ttlMs, by, waiters: [{ by, resolve, reject }] }]);
+        return;
+      }
+      if (!group) this.#groups.set(id, (group = { key, now, ttlMs, by: 0, waiters: [] }));
+      group.by += by;
+      group.waiters.push({ by, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  /** Sends this turn's increments. */
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#groups.size === 0) return;
+    const groups = [...this.#groups.values()];
+    this.#groups.clear();
+    this.#send(groups);
+  }
+
+  /** One script call per group, all written to the socket at once (corked into one write). */
+  #send(groups: readonly Group[]): void {
+    const stream = this.#client.stream as { cork?: () => void; uncork?: () => void } | undefined;
+    const cork = groups.length > 1 && typeof stream?.cork === 'function' && typeof stream.uncork === 'function';
+    if (cork) stream.cork!();
+    try {
+      for (const group of groups) {
+        this.#incrementBy(group.key, group.now, group.by, group.ttlMs).then(
+          (counter) => settle(group, counter),
+          (error: unknown) => {
+            if (group.waiters.length > 1 && error instanceof StoreError && error.code === 'GW_STORE_INVALID') {
+              // The counter refused the sum: run each caller's increment alone, in call order, so
+              // each gets the answer it would have had by itself.
+              void this.#oneByOne(group);
+            } else {
+              for (const w of group.waiters) w.reject(error);
+            }
+          },
+        );
+      }
+    } finally {
+      if (cork) stream.uncork!();
+    }
+  }
+
+  async #oneByOne(group: Group): Promise<void> {
+    for (const w of group.waiters) {
+      await this.#incrementBy(group.key, group.now, w.by, group.ttlMs).then(w.resolve, w.reject);
+    }
+  }
+
+  async #incrementBy(key: string, now: number, by: number, ttlMs: number): Promise<Counter> {
     const reply = await this.#run(key, () =>
       this.#client.gwIncrement(this.#key(key), now, by, now + ttlMs, ttlMs + GC_SLACK_MS, ttlMs),
     );
@@ -147,8 +238,12 @@ export class RedisEphemeral implements Ephemeral {
     await this.#run('', () => this.#client.ping());
   }
 
-  /** Lets commands already sent finish (QUIT queues behind them), then stops reconnecting. Idempotent. */
+  /**
+   * Lets commands already asked for finish (this turn's increments are sent now, and QUIT queues
+   * behind them), then stops reconnecting. Idempotent.
+   */
   close(): Promise<void> {
+    this.#flush();
     this.#closing ??= this.#quit();
     return this.#closing;
   }
@@ -293,8 +388,20 @@ function decode(component: string): string {
 }
 
 
+/**
+ * Each caller's share of a group's reply: the value after its own increment had they run in call
+ * order (the group's sum minus what the callers after it added), and the window's remaining TTL.
+ */
+function settle(group: Group, counter: Counter): void {
+  let value = counter.value - group.by;
+  for (const w of group.waiters) {
+    value += w.by;
+    w.resolve({ value, ttlMs: counter.ttlMs });
+  }
+}
+
 /** The increment script's `[value, remaining ttl]` reply, two decimal strings. */
-function counter(reply: unknown): { value: number; ttlMs: number } {
+function counter(reply: unknown): Counter {
   const [value = Number.NaN, ttlMs = Number.NaN] = (Array.isArray(reply) ? reply : []).map(Number);
   if (!Number.isSafeInteger(value) || !Number.isSafeInteger(ttlMs))
     throw new Error(`unexpected reply from the redis increment script: ${JSON.stringify(reply)}`);
