@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.ts';
+import { isUnavailable } from '../errors.ts';
 import type { CompiledTool } from '../registry/registry.ts';
 import type { AuditEntry, Ephemeral, Store, UsageIncrement } from '../store/types.ts';
 import type { Admitted, LimitRefusal } from '../transport/admission.ts';
@@ -36,11 +37,13 @@ export class Admission {
   /** Usage counted this turn, not yet handed to the store: caller -> name -> row. */
   private readonly usage = new Map<Principal | string, Map<string, UsageIncrement>>();
   private usageScheduled = false;
+  /** When an uncounted limit was last logged. */
+  private warnedAt = -Infinity;
 
   constructor(private readonly o: AdmissionOptions) {
     const r = o.resolved;
     const ephemeral = () => o.opened().ephemeral;
-    this.windows = new RateWindows(r.limits, ephemeral);
+    this.windows = new RateWindows(r.limits, ephemeral, (err) => this.uncounted(err));
     this.concurrency = r.limits.concurrent ? new Concurrency(r.limits.concurrent) : null;
     this.quotas = r.quotas ? new Quotas(r.quotas, () => o.opened().store, ephemeral, o.now) : null;
   }
@@ -84,10 +87,23 @@ export class Admission {
         return release;
       },
       (err: unknown) => {
+        if (this.o.resolved.limits.whenUnavailable === 'allow' && isUnavailable(err)) {
+          this.uncounted(err);
+          this.countUsage(principal, credential, tenant, requests);
+          return release;
+        }
         giveBack(); // a failing plan() must not keep the slot
         throw err;
       },
     );
+  }
+
+  /** A limit not counted because its store is down (`whenUnavailable: 'allow'`): said once a minute. */
+  private uncounted(err: unknown): void {
+    const now = this.o.now();
+    if (now - this.warnedAt < 60_000) return;
+    this.warnedAt = now;
+    this.o.logger.warn({ err }, 'limits not counted: the ephemeral store is unavailable and limits.whenUnavailable is "allow"');
   }
 
   private refuse(principal: Principal, state: RateState, title: string): LimitRefusal {

@@ -19,6 +19,12 @@ export interface LimitsConfig {
   perTool?: Record<string, RateRule>;
   /** Calls running at once per caller, in this process. Default 16; `false` turns it off. */
   concurrent?: number | false;
+  /**
+   * When the Ephemeral store (Redis) cannot be reached to count a rate window or a quota:
+   * `refuse` (default) answers 503; `allow` admits the call uncounted and logs a warning (at
+   * most once a minute). Authentication always fails closed.
+   */
+  whenUnavailable?: 'refuse' | 'allow';
   /** The browser and OAuth endpoints, per client address (SECURITY 40). */
   web?: {
     /** POST /oauth/token. Default 60 a minute. */
@@ -67,6 +73,7 @@ export interface ResolvedLimits {
   perTenant: RateRule | null;
   perTool: ReadonlyMap<string, RateRule>;
   concurrent: number | null;
+  whenUnavailable: 'refuse' | 'allow';
   web: { token: RateRule | null; authorize: RateRule | null; signIn: RateRule | null };
 }
 
@@ -101,11 +108,13 @@ export function resolvePolicy(config: PolicyConfig | undefined): ResolvedPolicy 
   for (const [tool, r] of Object.entries(l.perTool ?? {})) perTool.set(tool, rule(r, `limits.perTool.${tool}`, null)!);
   const concurrent = l.concurrent === false ? null : (l.concurrent ?? 16);
   if (concurrent !== null && !(Number.isInteger(concurrent) && concurrent >= 1)) fail('limits.concurrent must be a positive integer or false');
+  if (l.whenUnavailable !== undefined && l.whenUnavailable !== 'refuse' && l.whenUnavailable !== 'allow') fail('limits.whenUnavailable must be "refuse" or "allow"');
   const limits: ResolvedLimits = {
     perCredential: rule(l.perCredential, 'limits.perCredential', { max: 60, windowMs: MINUTE }),
     perTenant: rule(l.perTenant, 'limits.perTenant', null),
     perTool,
     concurrent,
+    whenUnavailable: l.whenUnavailable ?? 'refuse',
     web: {
       token: rule(l.web?.token, 'limits.web.token', { max: 60, windowMs: MINUTE }),
       authorize: rule(l.web?.authorize, 'limits.web.authorize', { max: 60, windowMs: MINUTE }),

@@ -1,4 +1,5 @@
 import { type Principal, principalKey } from '../auth/principal.ts';
+import { isUnavailable } from '../errors.ts';
 import type { Ephemeral } from '../store/types.ts';
 import { addressBucket } from './client-ip.ts';
 import type { RateRule, ResolvedLimits } from './config.ts';
@@ -24,6 +25,8 @@ export class RateWindows {
   constructor(
     private readonly limits: ResolvedLimits,
     private readonly ephemeral: () => Ephemeral,
+    /** `whenUnavailable: 'allow'`: a window that cannot be counted admits; this hears why. */
+    private readonly uncounted: (err: unknown) => void = () => {},
   ) {}
 
   /** The caller's rate key: the credential (key, or user and client), else the address (an IPv6 /64). */
@@ -65,7 +68,13 @@ export class RateWindows {
   private hit(policy: string, key: string, n: number, rule: RateRule): RateState | null | Promise<RateState | null> {
     const ephemeral = this.ephemeral();
     if (ephemeral.incrementNow) return exceeded(policy, ephemeral.incrementNow(key, n, rule.windowMs), rule);
-    return ephemeral.increment(key, n, rule.windowMs).then((counted) => exceeded(policy, counted, rule));
+    const counted = ephemeral.increment(key, n, rule.windowMs).then((c) => exceeded(policy, c, rule));
+    if (this.limits.whenUnavailable === 'refuse') return counted;
+    return counted.catch((err: unknown) => {
+      if (!isUnavailable(err)) throw err;
+      this.uncounted(err);
+      return null;
+    });
   }
 }
 

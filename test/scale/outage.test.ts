@@ -132,4 +132,47 @@ describe('outages of Postgres and Redis (one process)', { skip }, () => {
     assert.deepEqual([...audited].filter((n) => !answered.includes(n)), []);
     assert.ok(answered.length >= 3);
   });
+
+  it('limits.whenUnavailable "allow": with Redis down, calls are admitted uncounted (the default refuses)', { timeout: 60_000 }, async (t) => {
+    assert.equal(why, null, `CI has Postgres and Redis: ${why}`);
+    const redisUrl = new URL(REDIS_URL);
+    const proxy = await startProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+    t.after(() => proxy.close());
+    redisUrl.host = `127.0.0.1:${proxy.port}`;
+    const key = `gwk_${randomBytes(32).toString('base64url')}`;
+    const make = async (whenUnavailable?: 'allow') => {
+      const app = createGangway({
+        name: 'outage-allow',
+        version: '1.0.0',
+        store: 'memory',
+        ephemeral: redisUrl.toString(),
+        logger: { level: 'silent' },
+        auth: { oauth: false },
+        http: { stateless: true },
+        policy: { limits: { perCredential: { max: 1_000_000, windowMs: 60_000 }, ...(whenUnavailable ? { whenUnavailable } : {}) } },
+        tools: [defineTool({ name: 'echo', description: 'Echoes', handler: () => 'ok' })],
+      });
+      const { store } = await app.stores();
+      await store.apiKeys.create({ kind: 'api_key', keyHash: hashSecret(key), tenant: 'acme', subject: 'ops', scopes: [] });
+      t.after(() => app.close());
+      return app;
+    };
+    const [refusing, allowing] = await Promise.all([make(), make('allow')]);
+    const call = async (app: typeof refusing) => {
+      const res = await app.fetch(
+        new Request('http://localhost/mcp', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18', 'x-api-key': key },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo' } }),
+        }),
+        { ip: '127.0.0.1' },
+      );
+      return res.status;
+    };
+    assert.deepEqual([await call(refusing), await call(allowing)], [200, 200]);
+    proxy.cut();
+    assert.equal(await call(refusing), 503);
+    assert.equal(await call(allowing), 200, 'admitted uncounted while Redis is down');
+    proxy.restore();
+  });
 });
