@@ -270,6 +270,7 @@ export class SessionTable {
     } catch {
       return;
     }
+    if (typeof m !== 'object' || m === null) return; // not ours: nothing to do, nothing to throw
     if (m.k === 'updated') {
       if (m.f !== this.self && typeof m.uri === 'string') this.onResourceUpdated?.(m.uri);
       return;

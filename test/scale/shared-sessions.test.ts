@@ -332,6 +332,22 @@ describe('SessionTable with a share', () => {
     table.close();
   });
 
+  it('ignores messages that are not its own (garbage, null, unknown sessions) without throwing', async () => {
+    let deliver!: (m: string) => void;
+    const table = new SessionTable({}, Date.now, {
+      save: async () => undefined,
+      load: async () => undefined,
+      drop: async () => undefined,
+      send: async () => undefined,
+      listen: async (_tag, onMessage) => void (deliver = onMessage),
+    });
+    const s = new Session('owner', ERA_2025_11_25, {}, undefined, Date.now());
+    await table.add(s);
+    for (const m of ['{', 'null', '42', '{"k":"answer","s":"nobody","id":"gw-000000000000-1"}', '{"k":"cancel"}']) deliver(m);
+    assert.equal(table.size, 1);
+    table.close();
+  });
+
   it('a failed save leaves no local session behind', async () => {
     const table = new SessionTable({}, Date.now, {
       save: () => Promise.reject(new Error('down')),
