@@ -48,23 +48,27 @@ export async function openStore(spec: string | Store, options: StoreOptions = {}
   if (parsed.adapter === 'postgres') {
     // Loaded only when configured: a server on SQLite never loads pg.
     const { PostgresStore } = await import('./postgres/store.ts');
-    const { url, schema } = schemaParam(parsed.url);
+    const { url, value: schema } = takeParam(parsed.url, 'schema');
     return PostgresStore.open(url, { ...(options.now ? { now: options.now } : {}), ...(schema ? { schema } : {}) });
   }
   if (parsed.adapter === 'redis') throw new StoreConfigError('redis is not a store'); // parseSpec refuses it first
   return new SqliteStore(parsed.path, parsed.synchronous ? { ...options, synchronous: parsed.synchronous } : options);
 }
 
-/** `postgres://…?schema=name` puts the tables in that schema (default public); the driver never sees the parameter. */
-function schemaParam(spec: string): { url: string; schema?: string } {
+/**
+ * Gangway's own parameter of a connection URL, taken out so the driver never sees it:
+ * `postgres://…?schema=name` (tables in that schema, default public), `redis://…?prefix=acme:`
+ * (keys and channels under that prefix, default `gangway:`).
+ */
+function takeParam(spec: string, name: string): { url: string; value?: string } {
   const q = spec.indexOf('?');
   if (q < 0) return { url: spec };
   const params = new URLSearchParams(spec.slice(q + 1));
-  const schema = params.get('schema');
-  if (schema === null) return { url: spec };
-  params.delete('schema');
+  const value = params.get(name);
+  if (value === null) return { url: spec };
+  params.delete(name);
   const rest = params.toString();
-  return { url: spec.slice(0, q) + (rest ? `?${rest}` : ''), schema };
+  return { url: spec.slice(0, q) + (rest ? `?${rest}` : ''), value };
 }
 
 /** Opens the Ephemeral adapter named by `spec`, or checks and returns an adapter object passed in. */
@@ -80,8 +84,13 @@ export async function openEphemeral(
   const parsed = parseSpec(spec, 'ephemeral');
   if (parsed.adapter === 'memory') return new MemoryEphemeral(options);
   if (parsed.adapter === 'redis') {
+    const { url, value: prefix } = takeParam(parsed.url, 'prefix');
+    // Two deployments on one Redis are told apart by this prefix, rate windows and channels included.
+    if (prefix !== undefined && !/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
+      throw new StoreConfigError('redis ?prefix= must be 1-64 characters of letters, digits and _ . : -');
+    }
     const { RedisEphemeral } = await import('./redis/ephemeral.ts');
-    return RedisEphemeral.open(parsed.url, options.now ? { now: options.now } : {});
+    return RedisEphemeral.open(url, { ...(options.now ? { now: options.now } : {}), ...(prefix !== undefined ? { keyPrefix: prefix } : {}) });
   }
   if (parsed.adapter === 'postgres') throw new StoreConfigError('postgres is not an ephemeral store'); // parseSpec refuses it first
   return new SqliteEphemeral(parsed.path, parsed.synchronous ? { ...options, synchronous: parsed.synchronous } : options);

@@ -194,6 +194,23 @@ function redisSuites(): void {
       }
     });
 
+    it('?prefix= in the spec keeps two deployments on one Redis apart, keys and channels', async (t) => {
+      const [p1, p2] = [newPrefix(), newPrefix()];
+      const [a, b] = await Promise.all([openEphemeral(`${REDIS_URL}?prefix=${p1}`), openEphemeral(`${REDIS_URL}?prefix=${p2}`)]);
+      t.after(() => Promise.all([a.close(), b.close()]));
+      assert.equal((await a.increment('rl:c:same-subject', 1, 60_000)).value, 1);
+      assert.equal((await b.increment('rl:c:same-subject', 1, 60_000)).value, 1, 'the other deployment counts on its own');
+      assert.deepEqual(await admin.keys(`${p1}*`), [`${p1}rl:c:same-subject`]);
+      const heard: string[] = [];
+      await b.subscribe!('bus:*', (m) => heard.push(`b:${m}`));
+      await a.subscribe!('bus:*', (m) => heard.push(`a:${m}`));
+      await a.publish!('bus:*', 'hello');
+      for (let i = 0; i < 100 && heard.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(heard, ['a:hello']);
+      await assert.rejects(openEphemeral(`${REDIS_URL}?prefix=has space`), StoreConfigError);
+    });
+
     it('a malformed URL is a StoreConfigError that never shows the password', async () => {
       for (const url of [
         'redis://:s3cret-pw',
