@@ -10,6 +10,7 @@ import {
   type HandlerContext,
   ToolError,
 } from '../../src/index.ts';
+import { MemoryEphemeral } from '../../src/store/index.ts';
 
 /** Body limit of the fuzz servers: small, so bodies "near the limit" stay cheap. */
 export const MAX_BODY = 64 * 1024;
@@ -45,8 +46,11 @@ export function fixtureServer(options: { stateless: boolean; logger?: GangwayCon
       version: '1.0.0',
       instructions: 'fuzz fixture',
       store: 'memory',
+      // Sessions shared and re-read on every request: the multi-process path (load, messages,
+      // forwarded answers) takes the fuzz, as the single-process one does in every other test.
+      ephemeral: new MemoryEphemeral(),
       logger: options.logger ?? { level: 'silent' },
-      http: { maxBodyBytes: MAX_BODY, stateless: options.stateless, requestTimeoutMs: 2_000, drainMs: 200 },
+      http: { maxBodyBytes: MAX_BODY, stateless: options.stateless, requestTimeoutMs: 2_000, drainMs: 200, sessions: { shared: true, revalidateMs: 0 } },
       tools: [
         defineTool<{ text: string; count?: number }>({
           name: 'echo',
