@@ -2,7 +2,7 @@ import type { Principal } from '../auth/principal.ts';
 import { RpcCode, RpcError, UNAVAILABLE_RETRY_S } from '../errors.ts';
 import type { HttpInput } from './endpoint.ts';
 import type { RpcRequest } from './envelope.ts';
-import { errorReply, type HttpReply } from './replies.ts';
+import { errorMessage, errorReply, type HttpReply, jsonReply } from './replies.ts';
 
 /** A request over a limit: answered 429 with these headers and a JSON-RPC error. */
 export interface LimitRefusal {
@@ -30,17 +30,24 @@ export function admitThen(
   deliver: (reply: HttpReply) => void,
   report: (err: unknown) => string,
   next: (release: (() => void) | undefined) => void,
+  batch = false,
 ): void {
-  const id = requests[0]?.id ?? null;
+  // A 2025-03-26 batch is answered as a batch: one error per request, in an array.
+  const refuse = (err: RpcError, headers: Record<string, string>) =>
+    deliver(
+      batch
+        ? jsonReply(err.httpStatus, `[${requests.map((r) => errorMessage(r.id, err)).join(',')}]`, headers)
+        : errorReply(requests[0]?.id ?? null, err, headers),
+    );
   const settle = (r: Admitted) => {
     if (r === null) return next(undefined);
     if (typeof r === 'function') return next(r);
-    deliver(errorReply(id, new RpcError(RpcCode.RateLimited, r.message, r.data, 429), r.headers));
+    refuse(new RpcError(RpcCode.RateLimited, r.message, r.data, 429), r.headers);
   };
   const unavailable = (err: unknown) => {
     const ref = report(err);
     const error = new RpcError(RpcCode.InternalError, `Service unavailable: limits cannot be checked (reference ${ref})`, undefined, 503);
-    deliver(errorReply(id, error, { 'retry-after': String(UNAVAILABLE_RETRY_S) }));
+    refuse(error, { 'retry-after': String(UNAVAILABLE_RETRY_S) });
   };
   let admitted: Admitted | Promise<Admitted>;
   try {

@@ -137,9 +137,10 @@ export class McpEndpoint implements Flow {
     input: HttpInput,
     call: Call,
     next: (release: (() => void) | undefined) => void,
+    batch = false,
   ): void {
     if (!this.o.admit) return next(undefined);
-    admitThen(this.o.admit, principal, requests, input, call.deliver, this.report, next);
+    admitThen(this.o.admit, principal, requests, input, call.deliver, this.report, next, batch);
   }
 
   /** Every method but POST: GET and DELETE, else 405. Never rejects (a failure is a reply). */

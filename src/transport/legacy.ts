@@ -14,7 +14,14 @@ import { ACCEPTED, bodyText, errorMessage, errorReply, type HttpReply, httpError
 export interface Flow {
   readonly o: EndpointOptions;
   withPrincipal(input: HttpInput, call: Call, next: (p: Principal) => void): void;
-  withAdmission(principal: Principal, requests: readonly RpcRequest[], input: HttpInput, call: Call, next: (release: (() => void) | undefined) => void): void;
+  withAdmission(
+    principal: Principal,
+    requests: readonly RpcRequest[],
+    input: HttpInput,
+    call: Call,
+    next: (release: (() => void) | undefined) => void,
+    batch?: boolean,
+  ): void;
   crash(err: unknown): HttpReply;
   readonly report: (err: unknown) => string;
 }
@@ -169,7 +176,7 @@ export class LegacyEndpoint {
       };
       if (batch) runBatch(o.engine, requests, errors, options, call);
       else call.cancel = runRequest(o.engine, requests[0]!, options);
-    });
+    }, batch);
   }
 }
 

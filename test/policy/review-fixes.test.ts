@@ -489,8 +489,12 @@ describe('8. 2025-03-26 batches and the concurrency cap', () => {
       assert.equal(entered, 3, 'the first batch runs every call');
       const second = await send(app, batch(3, 10), { headers: headersOf(s) });
       assert.equal(second.status, 429, second.text);
-      assert.equal(second.json.error.code, -32029);
-      assert.equal(second.json.error.data.policy, 'concurrency');
+      // Answered as a batch: one error per request, each with its own id.
+      assert.deepEqual(second.json.map((m: { id: number }) => m.id), [10, 11, 12]);
+      for (const m of second.json) {
+        assert.equal(m.error.code, -32029);
+        assert.equal(m.error.data.policy, 'concurrency');
+      }
       assert.equal(entered, 3, 'the refused batch ran nothing');
       release();
       const a = await first;
