@@ -62,7 +62,7 @@ export interface PolicyConfig {
   limits?: LimitsConfig;
   quotas?: QuotaConfig;
   confirmation?: ConfirmationConfig;
-  /** One durable audit record per call and auth event. Default true. */
+  /** One durable audit record per tool call and read. Default true. Auth events (sign-ins, tokens, refused credentials, keys) are recorded either way. */
   audit?: boolean;
   /** Registers a tool that reports the caller's usage this month (`true` names it `get_api_usage`). */
   usageTool?: boolean | string;
