@@ -104,6 +104,11 @@ export class Policy implements CallPipeline {
     this.auditOnce(scope.principal, 'tool.call', 'invalid_arguments', { tool: tool.name }, tool.name);
   }
 
+  /** A call to a tool that does not exist: audited once per caller, name and minute, the name as the target. */
+  unknown(name: string, scope: RequestScope): void {
+    this.auditOnce(scope.principal, 'tool.call', 'unknown_tool', { resourceId: name.slice(0, 256) }, name);
+  }
+
   /** One audit row per caller, event, outcome and target a minute: refusals must not become a stream of writes. */
   private auditOnce(principal: Principal, event: string, outcome: string, fields: Partial<AuditEntry>, target: string, ttlMs = 60_000): void {
     if (!this.o.resolved.audit) return;

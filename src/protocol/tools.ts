@@ -27,6 +27,8 @@ export interface CallPipeline {
   read(method: string, target: string, scope: RequestScope, run: () => unknown): unknown;
   /** A call refused for its arguments before anything ran (audited, not run). */
   invalid(tool: CompiledTool, scope: RequestScope): void;
+  /** A call to a tool that does not exist (audited: a caller probing for names shows). */
+  unknown(name: string, scope: RequestScope): void;
 }
 
 const runners = new WeakMap<ToolRunnerOptions, RunTool>();
@@ -41,7 +43,10 @@ export function callTool(
   const name = params?.name;
   if (typeof name !== 'string') throw invalidParams('tools/call needs params.name (string)');
   const tool = o.registry.tools.get(name);
-  if (!tool) throw invalidParams(`Unknown tool: ${name.slice(0, 128)}`);
+  if (!tool) {
+    o.pipeline?.unknown(name, scope);
+    throw invalidParams(`Unknown tool: ${name.slice(0, 128)}`);
+  }
   const args = params?.arguments ?? {};
   if (typeof args !== 'object' || args === null || Array.isArray(args)) {
     throw invalidParams(`Invalid arguments for tool ${name}: arguments must be an object`);

@@ -219,6 +219,19 @@ describe('the audit log of ordinary calls', () => {
     assert.equal(rows[0]!.event, 'tool.call');
   });
 
+  it('a call to a tool that does not exist: one unknown_tool row per caller, name and minute, the name as the target', async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await callTool(app, 'drop_all_tables', {}, ann);
+      assert.match(JSON.stringify(r.json), /Unknown tool: drop_all_tables/);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const rows = (await auditRows(app)).filter((r) => r.outcome === 'unknown_tool');
+    assert.equal(rows.length, 1, JSON.stringify(rows));
+    assert.equal(rows[0]!.event, 'tool.call');
+    assert.equal(rows[0]!.tool, null);
+    assert.equal(rows[0]!.resourceId, 'drop_all_tables');
+  });
+
   it('an audit row that cannot be written turns the answer into an error, logged without the arguments', async () => {
     const store = new MemoryStore();
     (store as unknown as { audit: AuditLog }).audit = {
