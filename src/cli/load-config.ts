@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import type { GangwayConfig } from '../config.ts';
 import type { Store } from '../store/types.ts';
 import { GangwayConfigError } from '../errors.ts';
@@ -31,8 +32,12 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<{ file
       throw new GangwayConfigError('GW_CONFIG_PARSE', `${file}: ${(err as Error).message}`);
     }
   } else {
-    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-    config = typeof mod.default === 'function' ? await (mod.default as () => unknown)() : mod.default;
+    // tsImport loads the file whatever its package's "type" says: a gangway.config.ts in a
+    // CommonJS package is compiled to CommonJS and its export arrives wrapped in `default`.
+    const mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
+    let value = mod.default;
+    if (value && typeof value === 'object' && 'default' in value && !('name' in value)) value = (value as { default: unknown }).default;
+    config = typeof value === 'function' ? await (value as () => unknown)() : value;
   }
   if (!config || typeof config !== 'object') {
     throw new GangwayConfigError('GW_CONFIG_SHAPE', `${file} must export a config object as its default export`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -56,6 +56,18 @@ describe('gangway CLI', () => {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
+  });
+
+  it('loads a gangway.config.ts from a package that is not "type": "module"', async () => {
+    const project = mkdtempSync(join(dir, 'cjs-'));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'cjs', private: true }));
+    writeFileSync(
+      join(project, 'gangway.config.ts'),
+      "const name: string = 'cjs-project';\nexport default { name, version: '1.0.0', store: 'memory', tools: [] };\n",
+    );
+    const { child, out } = await start(['--cwd', project, '--port', '0']);
+    assert.match(out(), /Gangway {2}cjs-project 1\.0\.0/);
+    child.kill('SIGTERM');
   });
 
   it('takes the port from GANGWAY_PORT and the host from --host', async () => {
