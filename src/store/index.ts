@@ -49,7 +49,8 @@ export async function openStore(spec: string | Store, options: StoreOptions = {}
     // Loaded only when configured: a server on SQLite never loads pg.
     const { PostgresStore } = await import('./postgres/store.ts');
     const { url, value: schema } = takeParam(parsed.url, 'schema');
-    return PostgresStore.open(url, { ...(options.now ? { now: options.now } : {}), ...(schema ? { schema } : {}) });
+    const { url: rest, numbers } = takeNumbers(url, POSTGRES_NUMBERS);
+    return PostgresStore.open(rest, { ...(options.now ? { now: options.now } : {}), ...(schema ? { schema } : {}), ...numbers });
   }
   if (parsed.adapter === 'redis') throw new StoreConfigError('redis is not a store'); // parseSpec refuses it first
   return new SqliteStore(parsed.path, parsed.synchronous ? { ...options, synchronous: parsed.synchronous } : options);
@@ -71,6 +72,25 @@ function takeParam(spec: string, name: string): { url: string; value?: string } 
   return { url: spec.slice(0, q) + (rest ? `?${rest}` : ''), value };
 }
 
+/** Adapter options a URL may carry as query parameters (the adapters check their ranges). */
+const POSTGRES_NUMBERS = ['poolMax', 'connectTimeoutMs', 'statementTimeoutMs', 'maxBatch'] as const;
+const REDIS_NUMBERS = ['connectTimeoutMs', 'commandTimeoutMs'] as const;
+
+/** Takes `names` out of the URL's query as numbers: `postgres://…?poolMax=20`, `redis://…?commandTimeoutMs=500`. */
+function takeNumbers<N extends string>(spec: string, names: readonly N[]): { url: string; numbers: Partial<Record<N, number>> } {
+  const numbers: Partial<Record<N, number>> = {};
+  let url = spec;
+  for (const name of names) {
+    const taken = takeParam(url, name);
+    url = taken.url;
+    if (taken.value === undefined) continue;
+    const n = Number(taken.value);
+    if (taken.value === '' || !Number.isSafeInteger(n) || n < 1) throw new StoreConfigError(`?${name}= must be a positive integer, got ${JSON.stringify(taken.value.slice(0, 32))}`);
+    numbers[name] = n;
+  }
+  return { url, numbers };
+}
+
 /** Opens the Ephemeral adapter named by `spec`, or checks and returns an adapter object passed in. */
 export async function openEphemeral(
   spec: string | Ephemeral,
@@ -89,8 +109,9 @@ export async function openEphemeral(
     if (prefix !== undefined && !/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
       throw new StoreConfigError('redis ?prefix= must be 1-64 characters of letters, digits and _ . : -');
     }
+    const { url: rest, numbers } = takeNumbers(url, REDIS_NUMBERS);
     const { RedisEphemeral } = await import('./redis/ephemeral.ts');
-    return RedisEphemeral.open(url, { ...(options.now ? { now: options.now } : {}), ...(prefix !== undefined ? { keyPrefix: prefix } : {}) });
+    return RedisEphemeral.open(rest, { ...(options.now ? { now: options.now } : {}), ...(prefix !== undefined ? { keyPrefix: prefix } : {}), ...numbers });
   }
   if (parsed.adapter === 'postgres') throw new StoreConfigError('postgres is not an ephemeral store'); // parseSpec refuses it first
   return new SqliteEphemeral(parsed.path, parsed.synchronous ? { ...options, synchronous: parsed.synchronous } : options);

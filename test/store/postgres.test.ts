@@ -529,4 +529,19 @@ describe('postgres through the store spec', { skip: unreachable ?? false }, () =
     await store.audit.append({ event: 'tool.call', outcome: 'ok', requestId: 'via-spec' });
     assert.equal(await scalar(`SELECT request_id FROM "${schema}".audit`), 'via-spec');
   });
+
+  it('accepts poolMax and the timeouts in the URL, and refuses a bad one before connecting', async (t) => {
+    const schema = `gw_test_${randomBytes(6).toString('hex')}`;
+    const sep = URL_.includes('?') ? '&' : '?';
+    const store = await openStore(`${URL_}${sep}schema=${schema}&poolMax=2&statementTimeoutMs=4000&connectTimeoutMs=3000`);
+    t.after(async () => {
+      await store.close();
+      await dropSchema(schema);
+    });
+    // Three concurrent reads on a pool of two: all answered.
+    await Promise.all([1, 2, 3].map(() => store.audit.query({ limit: 1 })));
+    for (const bad of ['poolMax=0', 'poolMax=abc', 'statementTimeoutMs=', 'connectTimeoutMs=1.5']) {
+      await assert.rejects(openStore(`${URL_}${sep}${bad}`), (e: unknown) => (e as { code?: string }).code === 'GW_CONFIG_STORE');
+    }
+  });
 });

@@ -440,4 +440,13 @@ describe('redis through the ephemeral spec', { skip: unreachable ?? false }, () 
     assert.equal(await ephemeral.consume(key), 'v');
     assert.equal(await ephemeral.get(key), undefined);
   });
+
+  it('takes its timeouts from the URL and refuses a bad one', async (t) => {
+    const ephemeral = await openEphemeral(`${REDIS_URL}?commandTimeoutMs=1500&connectTimeoutMs=1500`);
+    t.after(() => ephemeral.close());
+    await ephemeral.ping();
+    for (const bad of ['commandTimeoutMs=0', 'connectTimeoutMs=soon']) {
+      await assert.rejects(openEphemeral(`${REDIS_URL}?${bad}`), StoreConfigError);
+    }
+  });
 });
