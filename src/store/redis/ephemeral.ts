@@ -4,6 +4,7 @@ import { closedError, StoreConfigError, StoreError } from '../errors.ts';
 import { redact } from '../spec.ts';
 import type { Clock, Ephemeral } from '../types.ts';
 import { RedisChannels } from './channels.ts';
+import { type Counter, IncrementCoalescer } from './coalesce.ts';
 import { defineScripts, NOT_INTEGER, type ScriptedRedis, UNSAFE_SUM } from './scripts.ts';
 
 export interface RedisEphemeralOptions {
@@ -33,24 +34,6 @@ const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|OOM)\b/;
 const OFFLINE = /Stream isn't writeable|Connection is closed|max retries per request/i;
 const URL_SHAPE = 'redis[s]://[[user]:password@]host[:port][/db]';
 
-type Counter = { value: number; ttlMs: number };
-
-/** One caller's increment waiting for its turn's script call. */
-interface Waiter {
-  by: number;
-  resolve: (counter: Counter) => void;
-  reject: (error: unknown) => void;
-}
-
-/** Increments of one key, TTL and clock reading, queued in one event-loop turn: one script call. */
-interface Group {
-  key: string;
-  now: number;
-  ttlMs: number;
-  by: number;
-  waiters: Waiter[];
-}
-
 /**
  * Ephemeral state shared by many processes through one Redis. Each operation is one command or one
  * Lua script (scripts.ts), so it is atomic across processes. While Redis is unreachable every call
@@ -66,9 +49,7 @@ export class RedisEphemeral implements Ephemeral {
   #lastError: string | undefined;
   #closing: Promise<void> | undefined;
   readonly #channels: RedisChannels;
-  /** This turn's increments, by key, TTL and clock reading; sent by #flush. */
-  #groups = new Map<string, Group>();
-  #flushScheduled = false;
+  readonly #increments: IncrementCoalescer;
 
   private constructor(client: Redis, target: string, options: RedisEphemeralOptions) {
     this.#client = defineScripts(client);
@@ -76,6 +57,19 @@ export class RedisEphemeral implements Ephemeral {
     this.#now = options.now ?? Date.now;
     this.#prefix = options.keyPrefix ?? 'gangway:';
     this.#channels = new RedisChannels(client, this.#prefix, options.commandTimeoutMs ?? 2_000);
+    this.#increments = new IncrementCoalescer(
+      (key, now, by, ttlMs) => this.#incrementBy(key, now, by, ttlMs),
+      (write) => {
+        const stream = this.#client.stream as { cork?: () => void; uncork?: () => void } | undefined;
+        if (typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function') return write();
+        stream.cork();
+        try {
+          write();
+        } finally {
+          stream.uncork();
+        }
+      },
+    );
     // Without a listener ioredis prints every connection error; here it only feeds our messages.
     client.on('error', (error: Error) => {
       this.#lastError = redact(error.message);
@@ -101,13 +95,7 @@ export class RedisEphemeral implements Ephemeral {
     return adapter;
   }
 
-  /**
-   * Increments queued in one event-loop turn for the same key, TTL and clock reading share one
-   * script call (`by` is their sum), and the calls of one turn leave in one socket write: under load
-   * a server handles many requests per turn, each of which counts against the same window. Each
-   * caller gets the value it would have seen had the increments run one after the other in call
-   * order; all of a group land in one atomic step, as if they had arrived together.
-   */
+  /** Coalesced per key and event-loop turn (coalesce.ts): one script call for many callers. */
   increment(key: string, by: number, ttlMs: number): Promise<Counter> {
     try {
       this.#open();
@@ -116,63 +104,7 @@ export class RedisEphemeral implements Ephemeral {
     } catch (error) {
       return Promise.reject(error);
     }
-    const now = this.#now();
-    return new Promise<Counter>((resolve, reject) => {
-      const id = `${now} ${ttlMs} ${key}`;
-      let group = this.#groups.get(id);
-      if (group && !Number.isSafeInteger(group.by + by)) {
-        // A sum that large is refused by the script; this caller's own increment may not be.
-        this.#send([{ key, now, ttlMs, by, waiters: [{ by, resolve, reject }] }]);
-        return;
-      }
-      if (!group) this.#groups.set(id, (group = { key, now, ttlMs, by: 0, waiters: [] }));
-      group.by += by;
-      group.waiters.push({ by, resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
-  }
-
-  /** Sends this turn's increments. */
-  #flush(): void {
-    this.#flushScheduled = false;
-    if (this.#groups.size === 0) return;
-    const groups = [...this.#groups.values()];
-    this.#groups.clear();
-    this.#send(groups);
-  }
-
-  /** One script call per group, all written to the socket at once (corked into one write). */
-  #send(groups: readonly Group[]): void {
-    const stream = this.#client.stream as { cork?: () => void; uncork?: () => void } | undefined;
-    const cork = groups.length > 1 && typeof stream?.cork === 'function' && typeof stream.uncork === 'function';
-    if (cork) stream.cork!();
-    try {
-      for (const group of groups) {
-        this.#incrementBy(group.key, group.now, group.by, group.ttlMs).then(
-          (counter) => settle(group, counter),
-          (error: unknown) => {
-            if (group.waiters.length > 1 && error instanceof StoreError && error.code === 'GW_STORE_INVALID') {
-              // The counter refused the sum: run each caller's increment alone, in call order, so
-              // each gets the answer it would have had by itself.
-              void this.#oneByOne(group);
-            } else {
-              for (const w of group.waiters) w.reject(error);
-            }
-          },
-        );
-      }
-    } finally {
-      if (cork) stream.uncork!();
-    }
-  }
-
-  async #oneByOne(group: Group): Promise<void> {
-    for (const w of group.waiters) {
-      await this.#incrementBy(group.key, group.now, w.by, group.ttlMs).then(w.resolve, w.reject);
-    }
+    return this.#increments.add(key, this.#now(), by, ttlMs);
   }
 
   async #incrementBy(key: string, now: number, by: number, ttlMs: number): Promise<Counter> {
@@ -243,7 +175,7 @@ export class RedisEphemeral implements Ephemeral {
    * behind them), then stops reconnecting. Idempotent.
    */
   close(): Promise<void> {
-    this.#flush();
+    this.#increments.flush();
     this.#closing ??= this.#quit();
     return this.#closing;
   }
@@ -387,18 +319,6 @@ function decode(component: string): string {
   }
 }
 
-
-/**
- * Each caller's share of a group's reply: the value after its own increment had they run in call
- * order (the group's sum minus what the callers after it added), and the window's remaining TTL.
- */
-function settle(group: Group, counter: Counter): void {
-  let value = counter.value - group.by;
-  for (const w of group.waiters) {
-    value += w.by;
-    w.resolve({ value, ttlMs: counter.ttlMs });
-  }
-}
 
 /** The increment script's `[value, remaining ttl]` reply, two decimal strings. */
 function counter(reply: unknown): Counter {
