@@ -8,7 +8,7 @@ import { type RequestId, type RpcInvalid, type RpcMessage, type RpcRequest, read
 import { type Admit, admitThen } from './admission.ts';
 import { corsHeaders, preflightReply } from './cors.ts';
 import { runRequest } from './exchange.ts';
-import { type Flow, LegacyEndpoint } from './legacy.ts';
+import { LegacyEndpoint } from './legacy.ts';
 import { acceptedTypes, type GuardOptions, hostAllowed, isJsonContentType, originAllowed } from './guard.ts';
 import type { ListenHub } from './listen.ts';
 import { type ModernEnvelope, readModernEnvelope } from './modern-envelope.ts';
@@ -49,7 +49,7 @@ export interface EndpointOptions {
  * The MCP endpoint, shared by the fetch face and the node:http fast path: every decision is
  * made here, the adapters only move bytes. `deliver` is called exactly once per POST.
  */
-export class McpEndpoint implements Flow {
+export class McpEndpoint {
   private readonly hostVerdicts = new Map<string, boolean>();
   private readonly legacy: LegacyEndpoint;
   constructor(readonly o: EndpointOptions) {

@@ -4,27 +4,14 @@ import { ERA_2025_03_26, type Era, eraFor } from '../protocol/eras.ts';
 import type { Engine } from '../protocol/engine.ts';
 import { CancelledError, Session } from '../protocol/session.ts';
 import type { SessionTable } from '../protocol/session-table.ts';
-import type { Call, EndpointOptions, HttpInput, Incoming } from './endpoint.ts';
+import type { Call, HttpInput, Incoming, McpEndpoint } from './endpoint.ts';
 import type { RpcRequest } from './envelope.ts';
 import { type ExchangeOptions, runRequest } from './exchange.ts';
 import { acceptedTypes } from './guard.ts';
 import { ACCEPTED, bodyText, errorMessage, errorReply, type HttpReply, httpError, jsonReply, resultMessage } from './replies.ts';
 
 /** What the 2025 path borrows from the endpoint: its options and its steps. */
-export interface Flow {
-  readonly o: EndpointOptions;
-  withPrincipal(input: HttpInput, call: Call, next: (p: Principal) => void): void;
-  withAdmission(
-    principal: Principal,
-    requests: readonly RpcRequest[],
-    input: HttpInput,
-    call: Call,
-    next: (release: (() => void) | undefined) => void,
-    batch?: boolean,
-  ): void;
-  crash(err: unknown): HttpReply;
-  readonly report: (err: unknown) => string;
-}
+export type Flow = Pick<McpEndpoint, 'o' | 'withPrincipal' | 'withAdmission' | 'crash' | 'report'>;
 
 /**
  * The 2025 eras: initialize, then requests on a session (Mcp-Session-Id), its GET stream and its
