@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +13,7 @@ import { hashSecret } from '../../src/auth/secrets.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import { startRoundRobin } from './round-robin.ts';
-import { startProxy } from './tcp-proxy.ts';
+import { freePort, startProxy } from './tcp-proxy.ts';
 
 /**
  * Issue 6: three Gangway processes on different ports behind a round-robin proxy (no sticky
@@ -48,14 +47,6 @@ async function unavailable(): Promise<string | null> {
 
 const why = await unavailable();
 const skip = why && process.env.CI !== 'true' ? `needs Postgres and redis-server: ${why}` : false;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Starts a child and resolves once a line of its stdout matches `ready`. */
 function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
@@ -155,10 +146,16 @@ describe('three processes behind a round-robin proxy, on Postgres + Redis', { sk
     await admin.end().catch(() => undefined);
   });
 
-  async function apiKey(scopes: string[] = ['notes:read', 'notes:write']): Promise<{ key: string; id: string }> {
+  async function apiKey(scopes: string[] = ['notes:read', 'notes:write']): Promise<{ key: string; id: string; subject: string }> {
     const key = `gwk_${randomBytes(32).toString('base64url')}`;
     const rec = await store.apiKeys.create({ kind: 'api_key', keyHash: hashSecret(key), tenant: 'acme', subject: `ops-${randomBytes(3).toString('hex')}`, scopes });
-    return { key, id: rec.id };
+    return { key, id: rec.id, subject: rec.subject };
+  }
+
+  /** The confirmed actions that ran for `subject`, from the shared audit log. */
+  async function confirmRuns(subject: string): Promise<unknown[]> {
+    const r = await admin.query(`SELECT resource_id, reason FROM "${schema}".audit WHERE event = 'confirm.run' AND outcome = 'ok' AND subject = $1`, [subject]);
+    return r.rows;
   }
 
   /** One JSON-RPC POST to `url` (the proxy by default). */
@@ -276,7 +273,7 @@ describe('three processes behind a round-robin proxy, on Postgres + Redis', { sk
   });
 
   it('a confirmation minted on one process is confirmed on another; a second confirm fails anywhere', async () => {
-    const { key } = await apiKey();
+    const { key, subject } = await apiKey();
     const headers = await legacySession({ 'x-api-key': key });
     const parked = await call('delete_note', { id: 'note-7' }, headers);
     const minted = rr.log.at(-1)!.backend;
@@ -291,14 +288,11 @@ describe('three processes behind a round-robin proxy, on Postgres + Redis', { sk
       assert.equal(replay.json.result.isError, true);
       assert.doesNotMatch(JSON.stringify(replay.json), /deleted note-7/);
     }
-    const runs = await admin.query(`SELECT resource_id, reason FROM "${schema}".audit WHERE event = 'confirm.run' AND outcome = 'ok' AND subject = $1`, [
-      (await store.apiKeys.findByHash(hashSecret(key)))!.subject,
-    ]);
-    assert.deepEqual(runs.rows, [{ resource_id: 'note-7', reason: 'cleanup' }], 'the action ran once');
+    assert.deepEqual(await confirmRuns(subject), [{ resource_id: 'note-7', reason: 'cleanup' }], 'the action ran once');
   });
 
   it("a confirmation form (elicitation) whose answer lands on another process runs the action once", async () => {
-    const { key } = await apiKey();
+    const { key, subject } = await apiKey();
     const client = new Client({ name: 'form', version: '1.0.0' }, { capabilities: { elicitation: {} } });
     const asked: string[] = [];
     client.setRequestHandler(ElicitRequestSchema, (req) => {
@@ -313,13 +307,11 @@ describe('three processes behind a round-robin proxy, on Postgres + Redis', { sk
     const posts = rr.log.slice(from).filter((l) => l.method === 'POST');
     assert.ok(posts.length >= 2 && posts[0]!.backend !== posts[1]!.backend, `call and answer on different processes: ${JSON.stringify(posts)}`);
     await client.close();
-    const subject = (await store.apiKeys.findByHash(hashSecret(key)))!.subject;
-    const runs = await admin.query(`SELECT resource_id, reason FROM "${schema}".audit WHERE event = 'confirm.run' AND outcome = 'ok' AND subject = $1`, [subject]);
-    assert.deepEqual(runs.rows, [{ resource_id: 'note-9', reason: 'tidy up' }]);
+    assert.deepEqual(await confirmRuns(subject), [{ resource_id: 'note-9', reason: 'tidy up' }]);
   });
 
   it('a 2026-07-28 client (client 2.x) confirms through input_required, each round trip on another process', async () => {
-    const { key } = await apiKey();
+    const { key, subject } = await apiKey();
     const client = new Client2({ name: 'modern', version: '1.0.0' }, { capabilities: { elicitation: {} }, versionNegotiation: { mode: 'auto' } });
     client.setRequestHandler('elicitation/create', async () => ({ action: 'accept', content: { resource_id_echo: 'note-26', reason: 'modern tidy' } }));
     await client.connect(new Client2Transport(new URL(`${base}/mcp`), { requestInit: { headers: { 'x-api-key': key } } }));
@@ -329,9 +321,7 @@ describe('three processes behind a round-robin proxy, on Postgres + Redis', { sk
     const posts = rr.log.slice(from).filter((l) => l.method === 'POST');
     assert.ok(posts.length >= 2 && posts[0]!.backend !== posts[1]!.backend, `the call and its retry on different processes: ${JSON.stringify(posts)}`);
     await client.close();
-    const subject = (await store.apiKeys.findByHash(hashSecret(key)))!.subject;
-    const runs = await admin.query(`SELECT resource_id, reason FROM "${schema}".audit WHERE event = 'confirm.run' AND outcome = 'ok' AND subject = $1`, [subject]);
-    assert.deepEqual(runs.rows, [{ resource_id: 'note-26', reason: 'modern tidy' }]);
+    assert.deepEqual(await confirmRuns(subject), [{ resource_id: 'note-26', reason: 'modern tidy' }]);
   });
 
   it('a limit of 60 a minute admits at most 63 calls across the three', async () => {
@@ -377,8 +367,7 @@ describe('three processes behind a round-robin proxy, on Postgres + Redis', { sk
   }
 
   it('Redis stopped and restarted, then Postgres cut and restored: 503s meanwhile, served again, audit complete', { timeout: 90_000 }, async () => {
-    const { key } = await apiKey();
-    const subject = (await store.apiKeys.findByHash(hashSecret(key)))!.subject;
+    const { key, subject } = await apiKey();
     const answered: string[] = [];
     let headers = await legacySession({ 'x-api-key': key });
     let n = 0;

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -10,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createGangway, defineTool } from '../../src/index.ts';
 import { hashSecret } from '../../src/auth/secrets.ts';
+import { freePort } from './tcp-proxy.ts';
 
 /**
  * Issue 6, fault test: a Postgres server this test owns (initdb in a temp dir) is stopped the
@@ -52,10 +52,7 @@ describe('Postgres stopped (crash) and started again under load', { skip }, () =
     assert.equal(why, null, `CI runs as root with PostgreSQL 15 installed: ${why}`);
     chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
     execFileSync('runuser', ['-u', 'postgres', '--', join(BIN, 'initdb'), '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync'], { stdio: 'ignore' });
-    const s = createServer();
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    port = (s.address() as { port: number }).port;
-    await new Promise<void>((r) => s.close(() => r()));
+    port = await freePort();
     start();
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
 

@@ -42,3 +42,12 @@ export async function startProxy(host: string, port: number) {
     },
   };
 }
+
+/** A port nothing listens on right now, for a server the test starts itself (Redis, Postgres). */
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
