@@ -140,7 +140,8 @@ describe('outages of Postgres and Redis (one process)', { skip }, () => {
     t.after(() => proxy.close());
     redisUrl.host = `127.0.0.1:${proxy.port}`;
     const key = `gwk_${randomBytes(32).toString('base64url')}`;
-    const make = async (whenUnavailable?: 'allow') => {
+    // `limit`: a rate window, or (with no window) a monthly quota, each counted in Redis.
+    const make = async (limit: 'window' | 'quota', whenUnavailable?: 'allow') => {
       const app = createGangway({
         name: 'outage-allow',
         version: '1.0.0',
@@ -149,7 +150,10 @@ describe('outages of Postgres and Redis (one process)', { skip }, () => {
         logger: { level: 'silent' },
         auth: { oauth: false },
         http: { stateless: true },
-        policy: { limits: { perCredential: { max: 1_000_000, windowMs: 60_000 }, ...(whenUnavailable ? { whenUnavailable } : {}) } },
+        policy: {
+          limits: { perCredential: limit === 'window' ? { max: 1_000_000, windowMs: 60_000 } : false, ...(whenUnavailable ? { whenUnavailable } : {}) },
+          ...(limit === 'quota' ? { quotas: { plans: { default: 1_000_000 } } } : {}),
+        },
         tools: [defineTool({ name: 'echo', description: 'Echoes', handler: () => 'ok' })],
       });
       const { store } = await app.stores();
@@ -157,8 +161,8 @@ describe('outages of Postgres and Redis (one process)', { skip }, () => {
       t.after(() => app.close());
       return app;
     };
-    const [refusing, allowing] = await Promise.all([make(), make('allow')]);
-    const call = async (app: typeof refusing) => {
+    const apps = await Promise.all([make('window'), make('window', 'allow'), make('quota'), make('quota', 'allow')]);
+    const call = async (app: (typeof apps)[number]) => {
       const res = await app.fetch(
         new Request('http://localhost/mcp', {
           method: 'POST',
@@ -169,10 +173,15 @@ describe('outages of Postgres and Redis (one process)', { skip }, () => {
       );
       return res.status;
     };
-    assert.deepEqual([await call(refusing), await call(allowing)], [200, 200]);
+    const statuses = async () => {
+      const out: number[] = [];
+      for (const app of apps) out.push(await call(app));
+      return out;
+    };
+    assert.deepEqual(await statuses(), [200, 200, 200, 200]);
     proxy.cut();
-    assert.equal(await call(refusing), 503);
-    assert.equal(await call(allowing), 200, 'admitted uncounted while Redis is down');
+    // window refuses, window allows, quota refuses, quota allows
+    assert.deepEqual(await statuses(), [503, 200, 503, 200], 'admitted uncounted while Redis is down, only with "allow"');
     proxy.restore();
   });
 });
