@@ -538,7 +538,7 @@ describe('postgres through the store spec', { skip: unreachable ?? false }, () =
       await store.close();
       await dropSchema(schema);
     });
-    // Three concurrent reads on a pool of two: all answered.
+    // The parameters are taken out of the URL: the store connects and serves with them.
     await Promise.all([1, 2, 3].map(() => store.audit.query({ limit: 1 })));
     for (const bad of ['poolMax=0', 'poolMax=abc', 'statementTimeoutMs=', 'connectTimeoutMs=1.5']) {
       await assert.rejects(openStore(`${URL_}${sep}${bad}`), (e: unknown) => (e as { code?: string }).code === 'GW_CONFIG_STORE');
