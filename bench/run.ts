@@ -55,6 +55,27 @@ const STAGE_ENV = { BENCH_GANGWAY_STATELESS: '1', BENCH_API_KEY };
 const SDK_ZOD_NOTE =
   process.env.BENCH_SDK_ZOD === 'per-request' ? 'zod shapes built per request' : 'zod shapes built once';
 
+/** A policy-stage row: tools/call `echo` with the bench API key, the policy set by `p`. */
+function stageRow(
+  name: string,
+  p: { scopes: string; limits: string; audit: string },
+  stage: { label: string; vs: string },
+  note: string,
+  optional = false,
+): TargetDef {
+  return {
+    name,
+    file: 'targets/gangway.ts',
+    style: '2025-06-18',
+    env: { ...STAGE_ENV, BENCH_SCOPES: p.scopes, BENCH_LIMITS: p.limits, BENCH_AUDIT: p.audit },
+    headers: { 'x-api-key': BENCH_API_KEY },
+    scenarios: ['call'],
+    ...(optional ? { optional } : {}),
+    stage,
+    note,
+  };
+}
+
 // Each row is its own process, even when two rows share a module, so RSS stays per row.
 // `optional` rows run only when named in BENCH_TARGETS (or BENCH_TARGETS=all).
 const TARGETS: TargetDef[] = [
@@ -80,78 +101,13 @@ const TARGETS: TargetDef[] = [
     note: 'http.stateless; policy off (anonymous, no limits, audit off)',
   },
   { name: 'gangway-2026', file: 'targets/gangway.ts', style: '2026-07-28', note: 'policy off (anonymous, no limits, audit off)' },
-  {
-    name: 'gangway-apikey',
-    file: 'targets/gangway.ts',
-    style: '2025-06-18',
-    env: { ...STAGE_ENV, BENCH_SCOPES: '0', BENCH_LIMITS: 'off', BENCH_AUDIT: 'off' },
-    headers: { 'x-api-key': BENCH_API_KEY },
-    scenarios: ['call'],
-    stage: { label: '2. + API key (cached verdict; usage counted in memory)', vs: 'gangway' },
-    note: 'http.stateless, auth on, every call with an API key (cached verdict); no tool scopes, limits off, audit off',
-  },
-  {
-    name: 'gangway-scope',
-    file: 'targets/gangway.ts',
-    style: '2025-06-18',
-    env: { ...STAGE_ENV, BENCH_SCOPES: '1', BENCH_LIMITS: 'off', BENCH_AUDIT: 'off' },
-    headers: { 'x-api-key': BENCH_API_KEY },
-    scenarios: ['call'],
-    stage: { label: '3. + scope check (every tool needs `bench:call`)', vs: 'gangway-apikey' },
-    note: 'as gangway-apikey, and every tool needs scope bench:call, which the key holds',
-  },
-  {
-    name: 'gangway-limits',
-    file: 'targets/gangway.ts',
-    style: '2025-06-18',
-    env: { ...STAGE_ENV, BENCH_SCOPES: '1', BENCH_LIMITS: 'on', BENCH_AUDIT: 'off' },
-    headers: { 'x-api-key': BENCH_API_KEY },
-    scenarios: ['call'],
-    stage: { label: '4. + rate limit (per-credential window, concurrency cap)', vs: 'gangway-scope' },
-    note: 'as gangway-scope, plus a per-credential window of 1e9/min (counted, never refusing) and the concurrency cap (16)',
-  },
-  {
-    name: 'gangway-full',
-    file: 'targets/gangway.ts',
-    style: '2025-06-18',
-    env: { ...STAGE_ENV, BENCH_SCOPES: '1', BENCH_LIMITS: 'on', BENCH_AUDIT: 'sqlite' },
-    headers: { 'x-api-key': BENCH_API_KEY },
-    scenarios: ['call'],
-    stage: { label: '5. + durable audit on SQLite (synchronous=FULL) = the full pipeline', vs: 'gangway-limits' },
-    note: 'as gangway-limits, on a SQLite store (fresh file, WAL, synchronous=FULL): a durable audit row per call before the answer, usage group-committed with it',
-  },
-  {
-    name: 'gangway-full-normal',
-    file: 'targets/gangway.ts',
-    style: '2025-06-18',
-    env: { ...STAGE_ENV, BENCH_SCOPES: '1', BENCH_LIMITS: 'on', BENCH_AUDIT: 'sqlite-normal' },
-    headers: { 'x-api-key': BENCH_API_KEY },
-    scenarios: ['call'],
-    stage: { label: '(5 with synchronous=NORMAL: survives SIGKILL, not power loss)', vs: 'gangway-limits' },
-    note: 'as gangway-full with synchronous=NORMAL: no fsync per commit',
-  },
-  {
-    name: 'gangway-audit-memory',
-    file: 'targets/gangway.ts',
-    style: '2025-06-18',
-    env: { ...STAGE_ENV, BENCH_SCOPES: '1', BENCH_LIMITS: 'on', BENCH_AUDIT: 'memory' },
-    headers: { 'x-api-key': BENCH_API_KEY },
-    scenarios: ['call'],
-    optional: true,
-    stage: { label: '(5 on the memory store: the audit row without SQLite)', vs: 'gangway-limits' },
-    note: 'as gangway-limits with audit into the memory store (not durable; the rows pile up in the heap)',
-  },
-  {
-    name: 'gangway-pg-redis',
-    file: 'targets/gangway.ts',
-    style: '2025-06-18',
-    env: { ...STAGE_ENV, BENCH_SCOPES: '1', BENCH_LIMITS: 'on', BENCH_AUDIT: 'postgres' },
-    headers: { 'x-api-key': BENCH_API_KEY },
-    scenarios: ['call'],
-    optional: true,
-    stage: { label: '(5 on Postgres + Redis: the multi-process mode, one process)', vs: 'gangway-full' },
-    note: 'as gangway-full, with the store on Postgres (a fresh schema; audit and usage group-committed, synchronous_commit on) and the rate window in Redis (one round trip per request)',
-  },
+  stageRow('gangway-apikey', { scopes: '0', limits: 'off', audit: 'off' }, { label: '2. + API key (cached verdict; usage counted in memory)', vs: 'gangway' }, 'http.stateless, auth on, every call with an API key (cached verdict); no tool scopes, limits off, audit off'),
+  stageRow('gangway-scope', { scopes: '1', limits: 'off', audit: 'off' }, { label: '3. + scope check (every tool needs `bench:call`)', vs: 'gangway-apikey' }, 'as gangway-apikey, and every tool needs scope bench:call, which the key holds'),
+  stageRow('gangway-limits', { scopes: '1', limits: 'on', audit: 'off' }, { label: '4. + rate limit (per-credential window, concurrency cap)', vs: 'gangway-scope' }, 'as gangway-scope, plus a per-credential window of 1e9/min (counted, never refusing) and the concurrency cap (16)'),
+  stageRow('gangway-full', { scopes: '1', limits: 'on', audit: 'sqlite' }, { label: '5. + durable audit on SQLite (synchronous=FULL) = the full pipeline', vs: 'gangway-limits' }, 'as gangway-limits, on a SQLite store (fresh file, WAL, synchronous=FULL): a durable audit row per call before the answer, usage group-committed with it'),
+  stageRow('gangway-full-normal', { scopes: '1', limits: 'on', audit: 'sqlite-normal' }, { label: '(5 with synchronous=NORMAL: survives SIGKILL, not power loss)', vs: 'gangway-limits' }, 'as gangway-full with synchronous=NORMAL: no fsync per commit'),
+  stageRow('gangway-audit-memory', { scopes: '1', limits: 'on', audit: 'memory' }, { label: '(5 on the memory store: the audit row without SQLite)', vs: 'gangway-limits' }, 'as gangway-limits with audit into the memory store (not durable; the rows pile up in the heap)', true),
+  stageRow('gangway-pg-redis', { scopes: '1', limits: 'on', audit: 'postgres' }, { label: '(5 on Postgres + Redis: the multi-process mode, one process)', vs: 'gangway-full' }, 'as gangway-full, with the store on Postgres (a fresh schema; audit and usage group-committed, synchronous_commit on) and the rate window in Redis (one round trip per request)', true),
   {
     name: 'gangway-session',
     file: 'targets/gangway.ts',
