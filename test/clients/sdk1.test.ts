@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   StreamableHTTPClientTransport,
@@ -26,6 +25,7 @@ import {
   STATIC_TEXT,
   STATIC_TEXT_URI,
 } from '../fixtures/everything.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 /**
  * Black-box: the official SDK 1.x client (2025 eras) against a listening Gangway server.
@@ -56,15 +56,6 @@ function newClient(): Client {
     { name: 'sdk1-test', version: '0.0.0' },
     { capabilities: { elicitation: {}, sampling: {} } },
   );
-}
-
-/** Retries `fn` until it returns true: for work whose start the client does not report. */
-async function eventually(fn: () => boolean): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (fn()) return;
-    await sleep(5);
-  }
-  assert.fail('condition never became true');
 }
 
 describe('SDK 1.x client against a listening server', () => {

@@ -28,6 +28,7 @@ import {
   send,
   textOf,
 } from './helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 /**
  * Regression tests for the review fixes in policy/, openapi/meta-tools.ts, app.ts and
@@ -36,15 +37,6 @@ import {
  */
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `probe` until it returns true (or `ms` pass); for writes the server does after answering. */
-async function eventually(probe: () => Promise<boolean>, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > end) return;
-    await sleep(10);
-  }
-}
 
 const as = (key: string) => ({ headers: { 'x-api-key': key } });
 const ok = (a: Answer) => a.status === 200 && a.json?.result !== undefined && a.json.result.isError === undefined;

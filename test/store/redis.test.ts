@@ -10,6 +10,7 @@ import { openEphemeral } from '../../src/store/index.ts';
 import { RedisEphemeral, type RedisEphemeralOptions } from '../../src/store/redis/ephemeral.ts';
 import { ephemeralContract } from './contract/ephemeral.ts';
 import { rejectsWith, TestClock } from './contract/harness.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 /**
  * Runs against a real Redis: GANGWAY_TEST_REDIS_URL, default the local one. Without one the suites
@@ -243,7 +244,7 @@ function redisSuites(): void {
       t.after(() => e.close());
       await rejectsWith(e.set('k', 'v', 1000), 'GW_STORE_UNAVAILABLE');
       await proxy.restore();
-      await eventually(() => e.set('k', 'v', 1000), 10_000);
+      await eventually(() => e.set('k', 'v', 1000), { within: 10_000, every: 50 });
       assert.equal(await e.get('k'), 'v');
       assert.deepEqual(logged, []);
     });
@@ -295,7 +296,7 @@ function redisSuites(): void {
       }
 
       await proxy.restore();
-      await eventually(() => e.ping(), 10_000);
+      await eventually(() => e.ping(), { within: 10_000, every: 50 });
       assert.equal(await e.get('k'), 'v');
       assert.deepEqual(await e.increment('c', 1, 1000), { value: 1, ttlMs: 1000 });
       assert.deepEqual(logged, []);
@@ -313,7 +314,7 @@ function redisSuites(): void {
       const took = Date.now() - started;
       assert.ok(took >= 250 && took < 2000, `rejected after ${took} ms`);
       proxy.unstall();
-      await eventually(async () => assert.equal(await e.get('k'), 'v'), 5000);
+      await eventually(async () => assert.equal(await e.get('k'), 'v'), { within: 5000, every: 50 });
     });
   });
 }
@@ -332,20 +333,6 @@ async function scanKeys(admin: Redis, prefix: string): Promise<string[]> {
 async function deleteKeys(admin: Redis, prefix: string): Promise<void> {
   const keys = await scanKeys(admin, prefix);
   if (keys.length) await admin.del(...keys);
-}
-
-/** Retries `attempt` every 50 ms until it resolves; fails after `withinMs` with the last error. */
-async function eventually(attempt: () => Promise<unknown>, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      await attempt();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(50);
-    }
-  }
 }
 
 /** Records console.error/warn/log for the test instead of printing: the adapter must log nothing. */

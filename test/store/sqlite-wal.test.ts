@@ -3,24 +3,16 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/index.ts';
 import { Checkpointer } from '../../src/store/sqlite/checkpointer.ts';
 import { MIGRATIONS, migrate } from '../../src/store/sqlite/migrations.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-wal-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const freshPath = (): string => join(dir, `db-${++files}.db`);
-
-async function until(what: string, test: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 describe('sqlite WAL checkpoints', () => {
   it('run in a worker: the writer never checkpoints, the rows reach the main file while the store is open, and close removes the WAL', async (t) => {
@@ -34,7 +26,7 @@ describe('sqlite WAL checkpoints', () => {
       await Promise.all(Array.from({ length: 200 }, (_, i) => store.audit.append({ event: 'tool.call', outcome: 'ok', tenant: 't', args, requestId: `${batch}-${i}` })));
     }
     // 2,000 rows of ~0.5 KB: only a checkpoint moves them from the WAL into the file itself.
-    await until('the background checkpoint', () => statSync(path).size > empty + 800_000);
+    await eventually(() => statSync(path).size > empty + 800_000, { within: 5000, every: 25, what: 'the background checkpoint' });
     assert.equal((await store.audit.query({ limit: 1000, tenant: 't' })).length, 1000);
     await store.close();
     assert.equal(existsSync(`${path}-wal`), false, 'the last connection checkpointed and removed the WAL');
@@ -64,7 +56,7 @@ describe('sqlite WAL checkpoints', () => {
     });
     assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 0);
     await checkpointer.kill();
-    await until('the writer to checkpoint again', () => db.pragma('wal_autocheckpoint', { simple: true }) === 1000);
+    await eventually(() => db.pragma('wal_autocheckpoint', { simple: true }) === 1000, { within: 5000, every: 25, what: 'the writer to checkpoint again' });
     assert.deepEqual(errors, []);
   });
 });
@@ -123,7 +115,7 @@ describe('sqlite WAL left by an earlier run', () => {
       await checkpointer.stop();
       writer.close();
     });
-    await until('the first checkpoint', () => statSync(path).size > before + 800_000);
+    await eventually(() => statSync(path).size > before + 800_000, { within: 5000, every: 25, what: 'the first checkpoint' });
     assert.deepEqual(errors, []);
   });
 });

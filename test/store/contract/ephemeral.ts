@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Ephemeral } from '../../../src/store/index.ts';
 import { fresh, type Open, rejectsWith } from './harness.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 export function ephemeralContract(name: string, open: Open<Ephemeral>): void {
   describe(`${name} Ephemeral`, () => {
@@ -88,12 +89,12 @@ export function ephemeralContract(name: string, open: Open<Ephemeral>): void {
       await e.subscribe('ch', (m) => got.push(`2:${m}`));
       await e.subscribe('other', (m) => other.push(m));
       await e.publish('ch', 'hello');
-      await until(() => got.length === 2);
+      await eventually(() => got.length === 2, { what: 'both messages' });
       assert.deepEqual(got.sort(), ['1:hello', '2:hello']);
       await stop();
       await e.publish('ch', 'again');
       await e.publish('other', 'ping'); // sent after 'again': once it arrives, 'again' has too
-      await until(() => other.length === 1);
+      await eventually(() => other.length === 1, { what: 'the other channel\'s message' });
       assert.deepEqual(got.slice(2), ['2:again']);
       assert.deepEqual(other, ['ping']);
     });
@@ -185,7 +186,3 @@ export function ephemeralContract(name: string, open: Open<Ephemeral>): void {
   });
 }
 
-/** Waits for a message to arrive (pub/sub delivers on a later turn), at most 2 s. */
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
-}
