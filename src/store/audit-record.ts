@@ -38,12 +38,27 @@ export function toJson(value: unknown): string | null {
   return JSON.stringify(value) ?? null;
 }
 
-/** An entry every adapter refuses: no event or no outcome. */
+const TEXT_FIELDS = ['subject', 'tenant', 'client', 'via', 'tool', 'argsDigest', 'resourceId', 'reason', 'requestId'] as const;
+
+/**
+ * An entry every adapter refuses: no event or outcome, or a field of the wrong type. Checked before
+ * anything is queued, so an entry that cannot be stored fails alone, never the batch it would join.
+ */
 export function checkEntry(entry: AuditEntry): void {
   if (typeof entry.event !== 'string' || entry.event === '') {
     throw new StoreError('GW_STORE_INVALID', 'audit event is required');
   }
   if (typeof entry.outcome !== 'string' || entry.outcome === '') {
     throw new StoreError('GW_STORE_INVALID', 'audit outcome is required');
+  }
+  if (entry.at !== undefined && !Number.isSafeInteger(entry.at)) {
+    throw new StoreError('GW_STORE_INVALID', 'audit at must be an integer (epoch milliseconds)');
+  }
+  if (entry.latencyMs !== undefined && entry.latencyMs !== null && !Number.isFinite(entry.latencyMs)) {
+    throw new StoreError('GW_STORE_INVALID', 'audit latencyMs must be a finite number');
+  }
+  for (const field of TEXT_FIELDS) {
+    const value = entry[field];
+    if (value !== undefined && value !== null && typeof value !== 'string') throw new StoreError('GW_STORE_INVALID', `audit ${field} must be a string`);
   }
 }

@@ -1,47 +1,10 @@
 import { auditLimit } from '../arguments.ts';
 import { checkEntry, toJson } from '../audit-record.ts';
 import type { AuditEntry, AuditLog, AuditQuery, AuditRecord } from '../types.ts';
+import type { AuditRow } from '../rows.ts';
 import type { WriteBatcher, WriteKind } from './batcher.ts';
-import type { Database } from './database.ts';
+import { type Database, fromRow } from './database.ts';
 import { AUDIT_LOCK_CLASS, schemaKey } from './migrations.ts';
-
-interface AuditRow {
-  seq: number;
-  at: number;
-  event: string;
-  outcome: string;
-  subject: string | null;
-  tenant: string | null;
-  client: string | null;
-  via: string | null;
-  tool: string | null;
-  args_digest: string | null;
-  args: unknown;
-  resource_id: string | null;
-  reason: string | null;
-  latency_ms: number | null;
-  request_id: string | null;
-  detail: Record<string, unknown> | null;
-}
-
-const toRecord = (r: AuditRow): AuditRecord => ({
-  seq: r.seq,
-  at: r.at,
-  event: r.event,
-  outcome: r.outcome,
-  subject: r.subject,
-  tenant: r.tenant,
-  client: r.client,
-  via: r.via,
-  tool: r.tool,
-  argsDigest: r.args_digest,
-  args: r.args,
-  resourceId: r.resource_id,
-  reason: r.reason,
-  latencyMs: r.latency_ms,
-  requestId: r.request_id,
-  detail: r.detail,
-});
 
 /** The columns in insert order, with the array type each is sent as. */
 const COLUMNS = [
@@ -191,12 +154,12 @@ export function postgresAudit(db: Database, batcher: WriteBatcher, schema: strin
         where.push(`seq ${desc ? '<' : '>'} $${params.length}`);
       }
       params.push(limit);
-      const rows = await db.query<AuditRow>(
+      const rows = await db.query<AuditRow<unknown>>(
         `SELECT * FROM ${db.tables.audit} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY seq ${desc ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
         params,
       );
-      return rows.map(toRecord);
+      return rows.map(fromRow.audit);
     },
   };
 }

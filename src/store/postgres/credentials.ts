@@ -1,46 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { newApiKeyRecord } from '../arguments.ts';
-import type {
-  ApiKeyKind,
-  ApiKeyRecord,
-  ApiKeyRepo,
-  OAuthClientRecord,
-  OAuthClientRepo,
-  TokenEndpointAuthMethod,
-} from '../types.ts';
+import type { ApiKeyRepo, OAuthClientRepo } from '../types.ts';
+import type { ApiKeyRow, ClientRow } from '../rows.ts';
 import type { WriteBatcher, WriteKind } from './batcher.ts';
-import type { Database, Tables } from './database.ts';
+import { type Database, type Tables, fromRow } from './database.ts';
 import { conflict } from './errors.ts';
-
-interface ApiKeyRow {
-  id: string;
-  kind: ApiKeyKind;
-  key_hash: string;
-  hint: string;
-  name: string;
-  tenant: string;
-  subject: string;
-  scopes: string[];
-  created_at: number;
-  expires_at: number | null;
-  last_used_at: number | null;
-  revoked_at: number | null;
-}
-
-const toApiKey = (r: ApiKeyRow): ApiKeyRecord => ({
-  id: r.id,
-  kind: r.kind,
-  keyHash: r.key_hash,
-  hint: r.hint,
-  name: r.name,
-  tenant: r.tenant,
-  subject: r.subject,
-  scopes: r.scopes,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  lastUsedAt: r.last_used_at,
-  revokedAt: r.revoked_at,
-});
 
 /**
  * Key touches of one batch in one UPDATE: the last touch of a key wins (as if run in turn), and
@@ -95,19 +59,19 @@ export function postgresApiKeys(db: Database, batcher: WriteBatcher): ApiKeyRepo
     },
 
     async findByHash(keyHash) {
-      const [row] = await db.query<ApiKeyRow>(`SELECT * FROM ${t.apiKeys} WHERE key_hash = $1`, [keyHash]);
-      return row && toApiKey(row);
+      const [row] = await db.query<ApiKeyRow<string[]>>(`SELECT * FROM ${t.apiKeys} WHERE key_hash = $1`, [keyHash]);
+      return row && fromRow.apiKey(row);
     },
 
     async list(filter) {
-      const rows = await db.query<ApiKeyRow>(
+      const rows = await db.query<ApiKeyRow<string[]>>(
         `SELECT * FROM ${t.apiKeys}
          WHERE ($1::text IS NULL OR tenant = $1) AND ($2::text IS NULL OR subject = $2)
            AND ($3::text IS NULL OR kind = $3)
          ORDER BY created_at DESC, ord DESC`,
         [filter.tenant ?? null, filter.subject ?? null, filter.kind ?? null],
       );
-      return rows.map(toApiKey);
+      return rows.map(fromRow.apiKey);
     },
 
     async revoke(id, scope) {
@@ -126,35 +90,13 @@ export function postgresApiKeys(db: Database, batcher: WriteBatcher): ApiKeyRepo
   };
 }
 
-interface ClientRow {
-  client_id: string;
-  secret_hash: string | null;
-  token_endpoint_auth_method: TokenEndpointAuthMethod;
-  redirect_uris: string[];
-  name: string | null;
-  metadata: Record<string, unknown>;
-  created_at: number;
-  last_used_at: number | null;
-}
-
-const toClient = (r: ClientRow): OAuthClientRecord => ({
-  clientId: r.client_id,
-  secretHash: r.secret_hash,
-  tokenEndpointAuthMethod: r.token_endpoint_auth_method,
-  redirectUris: r.redirect_uris,
-  name: r.name,
-  metadata: r.metadata,
-  createdAt: r.created_at,
-  lastUsedAt: r.last_used_at,
-});
-
 export function postgresOAuthClients(db: Database): OAuthClientRepo {
   const t = db.tables;
   return {
     async register(input) {
       db.assertOpen();
       const metadata = JSON.stringify(input.metadata ?? {});
-      const row: ClientRow = {
+      const row: ClientRow<string[], unknown> = {
         client_id: input.clientId,
         secret_hash: input.secretHash ?? null,
         token_endpoint_auth_method: input.tokenEndpointAuthMethod,
@@ -183,12 +125,12 @@ export function postgresOAuthClients(db: Database): OAuthClientRepo {
       } catch (error) {
         conflict(error, 'client');
       }
-      return toClient(row);
+      return fromRow.client(row);
     },
 
     async get(clientId) {
-      const [row] = await db.query<ClientRow>(`SELECT * FROM ${t.oauthClients} WHERE client_id = $1`, [clientId]);
-      return row && toClient(row);
+      const [row] = await db.query<ClientRow<string[], unknown>>(`SELECT * FROM ${t.oauthClients} WHERE client_id = $1`, [clientId]);
+      return row && fromRow.client(row);
     },
 
     async touch(clientId, at) {

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { closedError } from '../errors.ts';
 import type { Clock } from '../types.ts';
+import { rowMappers } from '../rows.ts';
 import { isUnavailable, toStoreError } from './errors.ts';
 
 /** Schema-qualified, quoted table names: every statement names its schema, so search_path never matters. */
@@ -13,6 +14,9 @@ export interface Tables {
   usage: string;
   migrations: string;
 }
+
+/** Row-to-record mappers: lists are text[] and JSON documents jsonb, both decoded by the driver. */
+export const fromRow = rowMappers<string[], unknown>({ list: (list) => list, json: (value) => value });
 
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 

@@ -7,11 +7,11 @@ import type {
   GrantRecord,
   GrantRepo,
   NewToken,
-  TokenKind,
   TokenRecord,
   TokenRepo,
 } from '../types.ts';
-import type { Database, Run, Tables } from './database.ts';
+import type { GrantRow, TokenRow } from '../rows.ts';
+import { type Database, type Run, type Tables, fromRow } from './database.ts';
 import { conflict } from './errors.ts';
 
 /*
@@ -24,64 +24,6 @@ import { conflict } from './errors.ts';
  * The single-use gate itself is the conditional UPDATE: of concurrent consumers one updates the
  * row, the others wait on its row lock, re-check `used_at IS NULL` and match nothing.
  */
-
-interface GrantRow {
-  id: string;
-  client_id: string;
-  subject: string;
-  tenant: string;
-  scopes: string[];
-  resource: string;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
-}
-
-const toGrant = (r: GrantRow): GrantRecord => ({
-  id: r.id,
-  clientId: r.client_id,
-  subject: r.subject,
-  tenant: r.tenant,
-  scopes: r.scopes,
-  resource: r.resource,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  revokedAt: r.revoked_at,
-});
-
-interface TokenRow {
-  token_hash: string;
-  kind: TokenKind;
-  grant_id: string;
-  client_id: string;
-  subject: string;
-  tenant: string;
-  scopes: string[];
-  resource: string;
-  redirect_uri: string | null;
-  code_challenge: string | null;
-  created_at: number;
-  expires_at: number;
-  used_at: number | null;
-  revoked_at: number | null;
-}
-
-const toToken = (r: TokenRow): TokenRecord => ({
-  tokenHash: r.token_hash,
-  kind: r.kind,
-  grantId: r.grant_id,
-  clientId: r.client_id,
-  subject: r.subject,
-  tenant: r.tenant,
-  scopes: r.scopes,
-  resource: r.resource,
-  redirectUri: r.redirect_uri,
-  codeChallenge: r.code_challenge,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  usedAt: r.used_at,
-  revokedAt: r.revoked_at,
-});
 
 export function postgresGrants(db: Database): GrantRepo {
   const t = db.tables;
@@ -121,18 +63,18 @@ export function postgresGrants(db: Database): GrantRepo {
     },
 
     async get(id) {
-      const [row] = await db.query<GrantRow>(`SELECT * FROM ${t.grants} WHERE id = $1`, [id]);
-      return row && toGrant(row);
+      const [row] = await db.query<GrantRow<string[]>>(`SELECT * FROM ${t.grants} WHERE id = $1`, [id]);
+      return row && fromRow.grant(row);
     },
 
     async listBySubject(subject, filter) {
-      const rows = await db.query<GrantRow>(
+      const rows = await db.query<GrantRow<string[]>>(
         `SELECT * FROM ${t.grants}
          WHERE subject = $1 AND ($2::text IS NULL OR tenant = $2) AND ($3 OR revoked_at IS NULL)
          ORDER BY created_at DESC, ord DESC`,
         [subject, filter?.tenant ?? null, filter?.includeRevoked === true],
       );
-      return rows.map(toGrant);
+      return rows.map(fromRow.grant);
     },
 
     async revoke(id, scope) {
@@ -166,9 +108,9 @@ async function revokeTokensOf(run: Run, t: Tables, grantId: string, now: number)
  * inserts nothing when the grant is unknown or revoked.
  */
 async function insertToken(run: Run, t: Tables, input: NewToken, now: number): Promise<TokenRecord> {
-  let rows: TokenRow[];
+  let rows: TokenRow<string[]>[];
   try {
-    rows = await run<TokenRow>(
+    rows = await run<TokenRow<string[]>>(
       `INSERT INTO ${t.tokens} (token_hash, kind, grant_id, client_id, subject, tenant, scopes, resource,
          redirect_uri, code_challenge, created_at, expires_at)
        SELECT $1, $2, g.id, g.client_id, g.subject, g.tenant, COALESCE($3::text[], g.scopes),
@@ -193,7 +135,7 @@ async function insertToken(run: Run, t: Tables, input: NewToken, now: number): P
   }
   const [row] = rows;
   if (!row) throw new StoreError('GW_STORE_GRANT_INACTIVE', 'grant is unknown or revoked');
-  return toToken(row);
+  return fromRow.token(row);
 }
 
 export function postgresTokens(db: Database): TokenRepo {
@@ -205,8 +147,8 @@ export function postgresTokens(db: Database): TokenRepo {
     },
 
     async findByHash(tokenHash) {
-      const [row] = await db.query<TokenRow>(`SELECT * FROM ${t.tokens} WHERE token_hash = $1`, [tokenHash]);
-      return row && toToken(row);
+      const [row] = await db.query<TokenRow<string[]>>(`SELECT * FROM ${t.tokens} WHERE token_hash = $1`, [tokenHash]);
+      return row && fromRow.token(row);
     },
 
     async consume(tokenHash, kind, issue = []): Promise<ConsumeResult> {
@@ -223,7 +165,7 @@ export function postgresTokens(db: Database): TokenRepo {
             [tokenHash],
           );
         }
-        const [won] = await run<TokenRow>(
+        const [won] = await run<TokenRow<string[]>>(
           `UPDATE ${t.tokens} SET used_at = $1
            WHERE token_hash = $2 AND kind = $3
              AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1
@@ -233,11 +175,11 @@ export function postgresTokens(db: Database): TokenRepo {
         if (won) {
           const issued: TokenRecord[] = [];
           for (const next of issue) issued.push(await insertToken(run, t, { ...next, grantId: won.grant_id }, now));
-          return { ok: true, token: toToken(won), issued };
+          return { ok: true, token: fromRow.token(won), issued };
         }
-        const [row] = await run<TokenRow>(`SELECT * FROM ${t.tokens} WHERE token_hash = $1`, [tokenHash]);
+        const [row] = await run<TokenRow<string[]>>(`SELECT * FROM ${t.tokens} WHERE token_hash = $1`, [tokenHash]);
         if (!row || row.kind !== kind) return { ok: false, reason: 'not_found' };
-        const token = toToken(row);
+        const token = fromRow.token(row);
         return { ok: false, reason: consumeRefusal(token, now), token };
       });
     },

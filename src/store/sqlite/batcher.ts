@@ -30,6 +30,11 @@ export class WriteBatcher {
     this.#maxBatch = maxBatch;
   }
 
+  /** Writes one transaction takes before it commits early (an adapter that merges writes counts its rows). */
+  get maxBatch(): number {
+    return this.#maxBatch;
+  }
+
   /** Transactions committed so far (observability, and how tests see that batching happened). */
   get commits(): number {
     return this.#commits;

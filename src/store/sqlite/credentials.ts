@@ -1,45 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { newApiKeyRecord } from '../arguments.ts';
-import type {
-  ApiKeyKind,
-  ApiKeyRecord,
-  ApiKeyRepo,
-  OAuthClientRecord,
-  OAuthClientRepo,
-  TokenEndpointAuthMethod,
-} from '../types.ts';
+import type { ApiKeyRepo, OAuthClientRepo } from '../types.ts';
+import type { ApiKeyRow, ClientRow } from '../rows.ts';
 import type { WriteBatcher } from './batcher.ts';
-import { type Connection, conflict, json, parseList } from './database.ts';
-
-interface ApiKeyRow {
-  id: string;
-  kind: ApiKeyKind;
-  key_hash: string;
-  hint: string;
-  name: string;
-  tenant: string;
-  subject: string;
-  scopes: string;
-  created_at: number;
-  expires_at: number | null;
-  last_used_at: number | null;
-  revoked_at: number | null;
-}
-
-const toApiKey = (r: ApiKeyRow): ApiKeyRecord => ({
-  id: r.id,
-  kind: r.kind,
-  keyHash: r.key_hash,
-  hint: r.hint,
-  name: r.name,
-  tenant: r.tenant,
-  subject: r.subject,
-  scopes: parseList(r.scopes),
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  lastUsedAt: r.last_used_at,
-  revokedAt: r.revoked_at,
-});
+import { type Connection, conflict, json, fromRow } from './database.ts';
 
 export function sqliteApiKeys(conn: Connection, batcher: WriteBatcher): ApiKeyRepo {
   return {
@@ -70,20 +34,20 @@ export function sqliteApiKeys(conn: Connection, batcher: WriteBatcher): ApiKeyRe
     },
 
     async findByHash(keyHash) {
-      const row = conn.stmt<ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = ?').get(keyHash);
-      return row && toApiKey(row);
+      const row = conn.stmt<ApiKeyRow<string>>('SELECT * FROM api_keys WHERE key_hash = ?').get(keyHash);
+      return row && fromRow.apiKey(row);
     },
 
     async list(filter) {
       const rows = conn
-        .stmt<ApiKeyRow>(
+        .stmt<ApiKeyRow<string>>(
           `SELECT * FROM api_keys
            WHERE (@tenant IS NULL OR tenant = @tenant) AND (@subject IS NULL OR subject = @subject)
              AND (@kind IS NULL OR kind = @kind)
            ORDER BY created_at DESC, rowid DESC`,
         )
         .all({ tenant: filter.tenant ?? null, subject: filter.subject ?? null, kind: filter.kind ?? null });
-      return rows.map(toApiKey);
+      return rows.map(fromRow.apiKey);
     },
 
     async revoke(id, scope) {
@@ -106,32 +70,10 @@ export function sqliteApiKeys(conn: Connection, batcher: WriteBatcher): ApiKeyRe
   };
 }
 
-interface ClientRow {
-  client_id: string;
-  secret_hash: string | null;
-  token_endpoint_auth_method: TokenEndpointAuthMethod;
-  redirect_uris: string;
-  name: string | null;
-  metadata: string;
-  created_at: number;
-  last_used_at: number | null;
-}
-
-const toClient = (r: ClientRow): OAuthClientRecord => ({
-  clientId: r.client_id,
-  secretHash: r.secret_hash,
-  tokenEndpointAuthMethod: r.token_endpoint_auth_method,
-  redirectUris: parseList(r.redirect_uris),
-  name: r.name,
-  metadata: JSON.parse(r.metadata) as Record<string, unknown>,
-  createdAt: r.created_at,
-  lastUsedAt: r.last_used_at,
-});
-
 export function sqliteOAuthClients(conn: Connection): OAuthClientRepo {
   return {
     async register(input) {
-      const row: ClientRow = {
+      const row: ClientRow<string, string> = {
         client_id: input.clientId,
         secret_hash: input.secretHash ?? null,
         token_endpoint_auth_method: input.tokenEndpointAuthMethod,
@@ -153,12 +95,12 @@ export function sqliteOAuthClients(conn: Connection): OAuthClientRepo {
       } catch (error) {
         conflict(error, 'client');
       }
-      return toClient(row);
+      return fromRow.client(row);
     },
 
     async get(clientId) {
-      const row = conn.stmt<ClientRow>('SELECT * FROM oauth_clients WHERE client_id = ?').get(clientId);
-      return row && toClient(row);
+      const row = conn.stmt<ClientRow<string, string>>('SELECT * FROM oauth_clients WHERE client_id = ?').get(clientId);
+      return row && fromRow.client(row);
     },
 
     async touch(clientId, at) {

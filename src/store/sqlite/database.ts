@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import Database from 'better-sqlite3';
 import { closedError, StoreConfigError, StoreError } from '../errors.ts';
+import { rowMappers } from '../rows.ts';
 import type { Clock } from '../types.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { migrate } from './migrations.ts';
@@ -137,3 +138,6 @@ export function conflict(error: unknown, what: string): never {
 
 export const json = (value: unknown): string => JSON.stringify(value);
 export const parseList = (text: string): string[] => JSON.parse(text) as string[];
+
+/** Row-to-record mappers: lists and JSON documents are stored as JSON text. */
+export const fromRow = rowMappers<string, string>({ list: parseList, json: (text) => JSON.parse(text) });

@@ -7,69 +7,11 @@ import type {
   GrantRecord,
   GrantRepo,
   NewToken,
-  TokenKind,
   TokenRecord,
   TokenRepo,
 } from '../types.ts';
-import { type Connection, conflict, json, parseList } from './database.ts';
-
-interface GrantRow {
-  id: string;
-  client_id: string;
-  subject: string;
-  tenant: string;
-  scopes: string;
-  resource: string;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
-}
-
-const toGrant = (r: GrantRow): GrantRecord => ({
-  id: r.id,
-  clientId: r.client_id,
-  subject: r.subject,
-  tenant: r.tenant,
-  scopes: parseList(r.scopes),
-  resource: r.resource,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  revokedAt: r.revoked_at,
-});
-
-interface TokenRow {
-  token_hash: string;
-  kind: TokenKind;
-  grant_id: string;
-  client_id: string;
-  subject: string;
-  tenant: string;
-  scopes: string;
-  resource: string;
-  redirect_uri: string | null;
-  code_challenge: string | null;
-  created_at: number;
-  expires_at: number;
-  used_at: number | null;
-  revoked_at: number | null;
-}
-
-const toToken = (r: TokenRow): TokenRecord => ({
-  tokenHash: r.token_hash,
-  kind: r.kind,
-  grantId: r.grant_id,
-  clientId: r.client_id,
-  subject: r.subject,
-  tenant: r.tenant,
-  scopes: parseList(r.scopes),
-  resource: r.resource,
-  redirectUri: r.redirect_uri,
-  codeChallenge: r.code_challenge,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  usedAt: r.used_at,
-  revokedAt: r.revoked_at,
-});
+import type { GrantRow, TokenRow } from '../rows.ts';
+import { type Connection, conflict, json, fromRow } from './database.ts';
 
 export function sqliteGrants(conn: Connection): GrantRepo {
   return {
@@ -108,20 +50,20 @@ export function sqliteGrants(conn: Connection): GrantRepo {
     },
 
     async get(id) {
-      const row = conn.stmt<GrantRow>('SELECT * FROM grants WHERE id = ?').get(id);
-      return row && toGrant(row);
+      const row = conn.stmt<GrantRow<string>>('SELECT * FROM grants WHERE id = ?').get(id);
+      return row && fromRow.grant(row);
     },
 
     async listBySubject(subject, filter) {
       const rows = conn
-        .stmt<GrantRow>(
+        .stmt<GrantRow<string>>(
           `SELECT * FROM grants
            WHERE subject = @subject AND (@tenant IS NULL OR tenant = @tenant)
              AND (@all = 1 OR revoked_at IS NULL)
            ORDER BY created_at DESC, rowid DESC`,
         )
         .all({ subject, tenant: filter?.tenant ?? null, all: filter?.includeRevoked ? 1 : 0 });
-      return rows.map(toGrant);
+      return rows.map(fromRow.grant);
     },
 
     async revoke(id, scope) {
@@ -151,10 +93,10 @@ function revokeTokensOf(conn: Connection, grantId: string, now: number): number 
 /** Must run inside a write transaction. The grant's subject, tenant and client are copied over. */
 function insertToken(conn: Connection, input: NewToken, now: number): TokenRecord {
   const grant = conn
-    .stmt<GrantRow>('SELECT * FROM grants WHERE id = ? AND revoked_at IS NULL')
+    .stmt<GrantRow<string>>('SELECT * FROM grants WHERE id = ? AND revoked_at IS NULL')
     .get(input.grantId);
   if (!grant) throw new StoreError('GW_STORE_GRANT_INACTIVE', 'grant is unknown or revoked');
-  const row: TokenRow = {
+  const row: TokenRow<string> = {
     token_hash: input.tokenHash,
     kind: input.kind,
     grant_id: grant.id,
@@ -182,7 +124,7 @@ function insertToken(conn: Connection, input: NewToken, now: number): TokenRecor
   } catch (error) {
     conflict(error, 'token');
   }
-  return toToken(row);
+  return fromRow.token(row);
 }
 
 export function sqliteTokens(conn: Connection): TokenRepo {
@@ -193,8 +135,8 @@ export function sqliteTokens(conn: Connection): TokenRepo {
     },
 
     async findByHash(tokenHash) {
-      const row = conn.stmt<TokenRow>('SELECT * FROM tokens WHERE token_hash = ?').get(tokenHash);
-      return row && toToken(row);
+      const row = conn.stmt<TokenRow<string>>('SELECT * FROM tokens WHERE token_hash = ?').get(tokenHash);
+      return row && fromRow.token(row);
     },
 
     async consume(tokenHash, kind, issue = []): Promise<ConsumeResult> {
@@ -203,7 +145,7 @@ export function sqliteTokens(conn: Connection): TokenRepo {
       // across processes), and the replacement tokens commit or roll back with it.
       return conn.write((): ConsumeResult => {
         const won = conn
-          .stmt<TokenRow>(
+          .stmt<TokenRow<string>>(
             `UPDATE tokens SET used_at = @now
              WHERE token_hash = @hash AND kind = @kind
                AND used_at IS NULL AND revoked_at IS NULL AND expires_at > @now
@@ -212,11 +154,11 @@ export function sqliteTokens(conn: Connection): TokenRepo {
           .get({ now, hash: tokenHash, kind });
         if (won) {
           const issued = issue.map((t) => insertToken(conn, { ...t, grantId: won.grant_id }, now));
-          return { ok: true, token: toToken(won), issued };
+          return { ok: true, token: fromRow.token(won), issued };
         }
-        const row = conn.stmt<TokenRow>('SELECT * FROM tokens WHERE token_hash = ?').get(tokenHash);
+        const row = conn.stmt<TokenRow<string>>('SELECT * FROM tokens WHERE token_hash = ?').get(tokenHash);
         if (!row || row.kind !== kind) return { ok: false, reason: 'not_found' };
-        const token = toToken(row);
+        const token = fromRow.token(row);
         return { ok: false, reason: consumeRefusal(token, now), token };
       });
     },

@@ -93,6 +93,39 @@ export function auditAndUsageContract(name: string, open: Open<Store>): void {
       );
     });
 
+    it('a large appendMany and appends queued with it keep their order and consecutive seqs', async (t) => {
+      const { adapter: s } = await fresh(t, open);
+      const many = Array.from({ length: 150 }, (_, i) => call({ requestId: `m${i}` }));
+      const [before, batch, after] = await Promise.all([
+        s.audit.append(call({ requestId: 'before' })),
+        s.audit.appendMany(many),
+        s.audit.append(call({ requestId: 'after' })),
+      ]);
+      assert.deepEqual(batch.map((r) => r.seq - batch[0]!.seq), Array.from({ length: 150 }, (_, i) => i));
+      assert.ok(before.seq < batch[0]!.seq && batch.at(-1)!.seq < after.seq);
+      const read = await s.audit.query({ limit: 1000 });
+      assert.deepEqual(read.map((r) => r.requestId), ['before', ...many.map((e) => e.requestId), 'after']);
+      assert.deepEqual(read.map((r) => r.seq), [before.seq, ...batch.map((r) => r.seq), after.seq]);
+    });
+
+    it('an entry with a field of the wrong type is refused alone; the entries queued with it are stored', async (t) => {
+      const { adapter: s } = await fresh(t, open);
+      const bad: AuditEntry[] = [
+        call({ at: 1.5 }),
+        call({ latencyMs: Number.NaN }),
+        call({ tenant: 42 as unknown as string }),
+        call({ reason: true as unknown as string }),
+      ];
+      const settled = await Promise.allSettled([
+        s.audit.append(call({ requestId: 'before' })),
+        ...bad.map((e) => s.audit.append(e)),
+        s.audit.append(call({ requestId: 'after' })),
+      ]);
+      assert.deepEqual(settled.map((r) => r.status), ['fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled']);
+      for (const r of settled.slice(1, 5)) assert.equal(((r as PromiseRejectedResult).reason as { code?: string }).code, 'GW_STORE_INVALID');
+      assert.deepEqual((await s.audit.query()).map((r) => r.requestId), ['before', 'after']);
+    });
+
     it('query filters by time, subject, tenant, tool and event, with limit, order and cursor', async (t) => {
       const { adapter: s, clock } = await fresh(t, open);
       const t0 = clock.t;
