@@ -35,6 +35,8 @@ export const RpcCode = {
   UnsupportedProtocolVersion: -32022,
   /** Gangway: a rate limit, concurrency cap or quota refused the request (HTTP 429, data says which). */
   RateLimited: -32029,
+  /** Gangway: the caller's plan does not include MCP access (HTTP 403, data names the plan). */
+  PlanDenied: -32030,
 } as const;
 
 /** A JSON-RPC error to send back; `httpStatus` is what the HTTP face answers with. */

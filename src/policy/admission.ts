@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.ts';
-import { isUnavailable } from '../errors.ts';
+import { isUnavailable, RpcCode } from '../errors.ts';
 import type { CompiledTool } from '../registry/registry.ts';
 import type { AuditEntry, Ephemeral, Store, UsageIncrement } from '../store/types.ts';
-import type { Admitted, LimitRefusal } from '../transport/admission.ts';
+import type { Admitted, AdmissionRefusal } from '../transport/admission.ts';
 import type { ResolvedPolicy } from './config.ts';
 import { Concurrency, type Counted, RateWindows } from './limits.ts';
-import { Quotas } from './quota.ts';
+import { type Allowance, Quotas } from './quota.ts';
 import { type RateState, tooManyHeaders } from './rate-headers.ts';
 
 export interface AdmissionOptions {
@@ -39,6 +39,8 @@ export class Admission {
   private usageScheduled = false;
   /** When an uncounted limit was last logged. */
   private warnedAt = -Infinity;
+  /** Plan names already logged as missing from `plans`. */
+  private readonly unknownPlans = new Set<string>();
 
   constructor(private readonly o: AdmissionOptions) {
     const r = o.resolved;
@@ -79,6 +81,10 @@ export class Admission {
     };
     return this.quotas.count(principal, tenant, requests.length).then(
       (exhausted) => {
+        if (exhausted && 'access' in exhausted) {
+          giveBack();
+          return this.planDenied(principal, exhausted);
+        }
         if (exhausted) {
           giveBack();
           return this.refuse(principal, exhausted, 'Monthly quota exhausted');
@@ -106,7 +112,28 @@ export class Admission {
     this.o.logger.warn({ err }, 'limits not counted: the ephemeral store is unavailable and limits.whenUnavailable is "allow"');
   }
 
-  private refuse(principal: Principal, state: RateState, title: string): LimitRefusal {
+  /**
+   * A plan without MCP access (seed 003's "403 Plan Not Supported"): 403, audited once per caller
+   * and minute. A plan name missing from `plans` is refused the same way, and logged once: the
+   * client is told nothing about the configuration.
+   */
+  private planDenied(principal: Principal, allowance: Allowance): AdmissionRefusal {
+    if (!allowance.known && !this.unknownPlans.has(allowance.plan) && this.unknownPlans.size < 100) {
+      this.unknownPlans.add(allowance.plan);
+      this.o.logger.warn({ plan: allowance.plan }, 'policy.quotas.plan returned a plan that is not in policy.quotas.plans: its callers are refused (403)');
+    }
+    const plan = allowance.plan.slice(0, 64);
+    this.o.auditOnce(principal, 'plan.refused', 'plan_denied', { detail: { plan } }, plan, 60_000);
+    return {
+      status: 403,
+      code: RpcCode.PlanDenied,
+      message: `Your plan (${plan}) does not include MCP access`,
+      headers: {},
+      data: { plan },
+    };
+  }
+
+  private refuse(principal: Principal, state: RateState, title: string): AdmissionRefusal {
     const retryAfter = Math.max(1, Math.ceil(state.resetMs / 1000));
     const resetAt = new Date(this.o.now() + state.resetMs).toISOString();
     // One audit row per caller and window, not per refused request: a flood must not fill the disk.

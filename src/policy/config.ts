@@ -37,9 +37,15 @@ export interface LimitsConfig {
 }
 
 export interface QuotaConfig {
-  /** Calls a month per plan; `null` means unlimited. */
-  plans: Record<string, number | null>;
-  /** The caller's plan. Default: the plan named `default`, else unlimited. */
+  /**
+   * Per plan: calls a month, `null` for unlimited, or `false` for a plan that does not include
+   * MCP access (every request is refused with 403, seed 003's "Plan Not Supported").
+   */
+  plans: Record<string, number | null | false>;
+  /**
+   * The caller's plan name; nothing (or no function) means the plan named `default`. A name that
+   * is not in `plans` is refused like a plan without access, and the server log says so.
+   */
   plan?: (principal: Principal) => string | null | undefined | Promise<string | null | undefined>;
 }
 
@@ -125,11 +131,15 @@ export function resolvePolicy(config: PolicyConfig | undefined): ResolvedPolicy 
   let quotas: QuotaConfig | null = null;
   if (c.quotas !== undefined) {
     const q = c.quotas;
-    if (typeof q !== 'object' || q === null || typeof q.plans !== 'object' || q.plans === null) fail('quotas needs plans: { name: calls a month | null }');
+    if (typeof q !== 'object' || q === null || typeof q.plans !== 'object' || q.plans === null) fail('quotas needs plans: { name: calls a month | null | false }');
     for (const [name, n] of Object.entries(q.plans)) {
-      if (n !== null && !(Number.isInteger(n) && n >= 0)) fail(`quotas.plans.${name} must be a non-negative integer or null`);
+      if (n !== null && n !== false && !(Number.isInteger(n) && n >= 0)) {
+        fail(`quotas.plans.${name} must be a non-negative integer (calls a month), null (unlimited) or false (no MCP access)`);
+      }
     }
     if (q.plan !== undefined && typeof q.plan !== 'function') fail('quotas.plan must be a function (principal) => plan name');
+    // Without a plan function everyone is on `default`: without it, every call would be refused.
+    if (q.plan === undefined && !Object.hasOwn(q.plans, 'default')) fail('quotas.plans needs a "default" plan when quotas.plan is not set');
     quotas = q;
   }
 

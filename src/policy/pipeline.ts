@@ -190,7 +190,7 @@ export class Policy implements CallPipeline {
   }
 
   /** Appends the call's audit row; resolves with `result` once it is durable. */
-  private async audited<T>(
+  private audited<T>(
     scope: RequestScope,
     tool: CompiledTool,
     args: Record<string, unknown>,
@@ -198,31 +198,44 @@ export class Policy implements CallPipeline {
     started: number,
     result: T,
   ): Promise<T> {
-    if (!this.o.resolved.audit) return result;
-    await this.append({
+    if (!this.o.resolved.audit) return Promise.resolve(result);
+    const p = scope.principal;
+    const { argsDigest, args: shown } = auditedArgs(args, redact(args, this.secretPathsOf(tool, args)));
+    // Fields spelled out rather than spread from who()/auditedArgs(): this runs for every call.
+    const row: AuditEntry = {
       event: 'tool.call',
-      ...who(scope.principal),
+      outcome: entry.outcome,
+      subject: p.subject,
+      tenant: p.tenant,
+      client: p.client,
+      via: p.via,
       tool: tool.name,
-      ...auditedArgs(args, redact(args, this.secretPathsOf(tool, args))),
+      argsDigest,
+      args: shown,
       latencyMs: Math.round((performance.now() - started) * 10) / 10,
       requestId: String(scope.id),
-      ...(scope.session ? { detail: { session: scope.session.id.slice(0, 8) } } : {}),
-      ...entry,
-    });
-    return result;
+    };
+    if (scope.session) row.detail = { session: scope.session.id.slice(0, 8) };
+    return this.append(Object.assign(row, entry), result);
   }
 
   /**
-   * A response is sent only after its audit row is durable. If the row cannot be written the
-   * caller gets an error (the call may have run: the log line keeps what happened).
+   * A response is sent only after its audit row is durable: resolves with `result` then. If the
+   * row cannot be written the caller gets an error (the call may have run: the log line keeps
+   * what happened).
    */
-  private async append(entry: AuditEntry): Promise<void> {
-    try {
-      await (this.opened ?? (await this.stores())).store.audit.append(entry);
-    } catch (err) {
+  private append<T = void>(entry: AuditEntry, result?: T): Promise<T> {
+    const fail = (err: unknown): never => {
       this.o.logger.error({ err, event: entry.event, tool: entry.tool, outcome: entry.outcome, subject: entry.subject }, 'audit record not written');
       throw new RpcError(-32603, 'The call could not be recorded in the audit log; check the server log before retrying');
+    };
+    let written: Promise<unknown>;
+    try {
+      written = this.opened ? this.opened.store.audit.append(entry) : this.stores().then((s) => s.store.audit.append(entry));
+    } catch (err) {
+      written = Promise.reject(err);
     }
+    return written.then(() => result as T, fail);
   }
 
   /** A destructive tool's first call: a form through the client, or a parked action and a token. */

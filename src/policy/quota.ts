@@ -5,6 +5,16 @@ import type { RateState } from './rate-headers.ts';
 
 const DAY = 86_400_000;
 
+export interface Allowance {
+  plan: string;
+  /** Calls a month; null: unlimited (0 when there is no access). */
+  limit: number | null;
+  /** False: the plan does not include MCP access, or is not in `plans`. */
+  access: boolean;
+  /** False: the name is not in `plans` (a misconfiguration the server logs). */
+  known: boolean;
+}
+
 /** `YYYY-MM` and the bounds of the UTC month holding `at`. */
 export function utcMonth(at: number): { month: string; start: number; end: number } {
   const d = new Date(at);
@@ -27,16 +37,22 @@ export class Quotas {
     private readonly now: () => number,
   ) {}
 
-  /** The calls a month the caller's plan allows (null: unlimited). */
-  async allowance(principal: Principal): Promise<{ plan: string | null; limit: number | null }> {
-    const plan = (this.config.plan ? await this.config.plan(principal) : 'default') ?? null;
-    const limit = plan !== null && Object.hasOwn(this.config.plans, plan) ? this.config.plans[plan]! : null;
-    return { plan, limit };
+  /**
+   * The caller's plan and the calls a month it allows (null: unlimited). `access` is false for a
+   * plan marked `false` and for a name missing from `plans` (`known` tells them apart).
+   */
+  async allowance(principal: Principal): Promise<Allowance> {
+    const plan = String((this.config.plan ? await this.config.plan(principal) : undefined) ?? 'default');
+    if (!Object.hasOwn(this.config.plans, plan)) return { plan, limit: 0, access: false, known: false };
+    const limit = this.config.plans[plan]!;
+    return limit === false ? { plan, limit: 0, access: false, known: true } : { plan, limit, access: true, known: true };
   }
 
-  /** Counts `n` calls; the exhausted quota as a rate state, or null. */
-  async count(principal: Principal, tenant: string, n: number): Promise<RateState | null> {
-    const { limit } = await this.allowance(principal);
+  /** Counts `n` calls; the exhausted quota as a rate state, a plan without access, or null. */
+  async count(principal: Principal, tenant: string, n: number): Promise<RateState | Allowance | null> {
+    const allowance = await this.allowance(principal);
+    if (!allowance.access) return allowance; // refused before counting: a request the plan excludes is not a call
+    const { limit } = allowance;
     if (limit === null) return null;
     const at = this.now();
     const { month, start, end } = utcMonth(at);

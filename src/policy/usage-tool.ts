@@ -28,6 +28,7 @@ export function usageToolDefinition(name: string, source: UsageSource): ToolDefi
       const { store } = await source.stores();
       await source.flushUsage();
       const recorded = await store.usage.month({ month, tenant });
+      // A caller whose plan has no access never gets here (refused at admission).
       const allowance = source.quotas ? await source.quotas.allowance(ctx.principal) : { plan: null, limit: null };
       // The live counter includes calls whose usage rows are still in the current group commit.
       const used = source.quotas ? Math.max(recorded.total, await source.quotas.used(tenant)) : recorded.total;

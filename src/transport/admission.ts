@@ -4,23 +4,26 @@ import type { HttpInput } from './endpoint.ts';
 import type { RpcRequest } from './envelope.ts';
 import { errorMessage, errorReply, type HttpReply, jsonReply } from './replies.ts';
 
-/** A request over a limit: answered 429 with these headers and a JSON-RPC error. */
-export interface LimitRefusal {
+/** A request the admission refused: over a limit (429 with these headers), or a plan without access (403). */
+export interface AdmissionRefusal {
   message: string;
   headers: Record<string, string>;
   data: Record<string, unknown>;
+  /** HTTP status and JSON-RPC code; default 429 and RpcCode.RateLimited. */
+  status?: 403 | 429;
+  code?: number;
 }
 
 /** Admitted (with a release to call per finished request, or none), or refused. */
-export type Admitted = LimitRefusal | (() => void) | null;
+export type Admitted = AdmissionRefusal | (() => void) | null;
 
 /** Rate, concurrency and quota for one POST's requests; synchronous when no store round trip was needed. */
 export type Admit = (principal: Principal, requests: readonly RpcRequest[], input: HttpInput) => Admitted | Promise<Admitted>;
 
 /**
  * Counts the requests against the limits (policy/), then continues with the release to call
- * when each has its answer. Over a limit: 429. The limits store unreachable: 503, closed (no
- * call runs).
+ * when each has its answer. Over a limit: 429; a plan without access: 403. The limits store
+ * unreachable: 503, closed (no call runs).
  */
 export function admitThen(
   admit: Admit,
@@ -42,7 +45,7 @@ export function admitThen(
   const settle = (r: Admitted) => {
     if (r === null) return next(undefined);
     if (typeof r === 'function') return next(r);
-    refuse(new RpcError(RpcCode.RateLimited, r.message, r.data, 429), r.headers);
+    refuse(new RpcError(r.code ?? RpcCode.RateLimited, r.message, r.data, r.status ?? 429), r.headers);
   };
   const unavailable = (err: unknown) => {
     const ref = report(err);

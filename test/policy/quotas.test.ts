@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it, mock } from 'node:test';
 import { defineTool, type Gangway, type GangwayConfig } from '../../src/index.ts';
-import { Quotas } from '../../src/policy/quota.ts';
+import { Quotas, utcMonth } from '../../src/policy/quota.ts';
+import type { RateState } from '../../src/policy/rate-headers.ts';
 import { MemoryEphemeral } from '../../src/store/memory/ephemeral.ts';
 import { MemoryStore } from '../../src/store/memory/store.ts';
-import { type Answer, callTool, keyAuth, policyApp, principal, TestClock } from './helpers.ts';
+import { type Answer, auditRows, callTool, capturedLogger, keyAuth, policyApp, principal, TestClock } from './helpers.ts';
 
 /**
  * Monthly quotas per plan (seed 003): every MCP request counts one call against the tenant's
@@ -83,7 +84,7 @@ describe('Quotas (unit)', () => {
     const ephemeral = new MemoryEphemeral({ now: clock.now });
     const q = new Quotas(starter, () => store, () => ephemeral, clock.now);
     for (let i = 0; i < 5; i++) assert.equal(await q.count(alice, 'acme', 1), null, `call ${i + 1}`);
-    const out = await q.count(alice, 'acme', 1);
+    const out = (await q.count(alice, 'acme', 1)) as RateState | null;
     assert.equal(out?.policy, 'quota');
     assert.equal(out?.quota, 5);
     assert.equal(out?.resetMs, 2 * 3_600_000);
@@ -105,15 +106,15 @@ describe('Quotas (unit)', () => {
     assert.notEqual(await q.count(alice, 'acme', 1), null, 'the 6th');
   });
 
-  it('a plan of null, or a plan not listed, is unlimited; a plan of 0 allows nothing', async () => {
+  it('a plan of null is unlimited; a plan of 0 allows nothing; a plan not listed has no access', async () => {
     const clock = new TestClock();
     const store = new MemoryStore({ now: clock.now });
     const ephemeral = new MemoryEphemeral({ now: clock.now });
     const plans = { plans: { free: 0, pro: null }, plan: (p: { subject: string }) => (p.subject === 'alice' ? 'pro' : p.subject === 'bob' ? 'free' : 'mystery') };
     const q = new Quotas(plans, () => store, () => ephemeral, clock.now);
     for (let i = 0; i < 20; i++) assert.equal(await q.count(alice, 'acme', 1), null);
-    assert.equal(await q.count(principal('carol', 'c'), 'c', 1), null);
-    assert.notEqual(await q.count(principal('bob', 'b'), 'b', 1), null);
+    assert.deepEqual(await q.count(principal('carol', 'c'), 'c', 1), { plan: 'mystery', limit: 0, access: false, known: false });
+    assert.equal(((await q.count(principal('bob', 'b'), 'b', 1)) as RateState | null)?.policy, 'quota');
   });
 });
 
@@ -222,5 +223,93 @@ describe('refused requests and the quota', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('plans without MCP access (seed 003: "403 Plan Not Supported")', () => {
+  it('a plan marked false is 403 with the plan named; nothing runs or counts, one audit row a minute; other plans go on', async () => {
+    const { logger, lines } = capturedLogger();
+    const app = policyApp({
+      tools,
+      authenticate: keyAuth(keys),
+      logger,
+      policy: {
+        usageTool: true,
+        limits: { perCredential: false },
+        quotas: { plans: { free: false, starter: 100 }, plan: (p) => (p.tenant === 'acme' ? 'free' : 'starter') },
+      },
+    });
+    try {
+      runs = 0;
+      for (let i = 0; i < 3; i++) {
+        const refused = await callTool(app, 'cheap', {}, as('alice'));
+        assert.equal(refused.status, 403, refused.text);
+        assert.equal(refused.json.error.code, -32030);
+        assert.equal(refused.json.error.message, 'Your plan (free) does not include MCP access');
+        assert.deepEqual(refused.json.error.data, { plan: 'free' });
+        assert.equal(refused.headers.get('retry-after'), null, 'waiting does not help');
+      }
+      assert.equal(runs, 0, 'no refused call ran');
+      const other = await callTool(app, 'cheap', {}, as('beth'));
+      assert.ok(ok(other), other.text);
+      assert.equal(runs, 1);
+      const rows = await auditRows(app, { event: 'plan.refused' });
+      assert.deepEqual(rows.map((r) => [r.outcome, r.subject, r.tenant, r.detail]), [['plan_denied', 'alice', 'acme', { plan: 'free' }]]);
+      const { store } = await app.stores();
+      await new Promise((r) => setImmediate(r)); // usage is handed to the store once per turn
+      const { month } = utcMonth(Date.now());
+      assert.equal((await store.usage.month({ month, tenant: 'acme' })).total, 0, 'a refused request is not a call');
+      assert.ok(!lines.some((l) => l.includes('not in policy.quotas.plans')), 'a known plan is no misconfiguration');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a plan name missing from plans is refused the same way, and logged once', async () => {
+    const { logger, lines } = capturedLogger();
+    const app = policyApp({
+      tools,
+      authenticate: keyAuth(keys),
+      logger,
+      policy: { limits: { perCredential: false }, quotas: { plans: { pro: 100 }, plan: () => 'Pro' } },
+    });
+    try {
+      runs = 0;
+      for (let i = 0; i < 3; i++) {
+        const refused = await callTool(app, 'cheap', {}, as('alice'));
+        assert.equal(refused.status, 403, refused.text);
+        assert.equal(refused.json.error.message, 'Your plan (Pro) does not include MCP access');
+        assert.ok(!refused.text.includes('quotas'), 'the client is told nothing about the configuration');
+      }
+      assert.equal(runs, 0);
+      const warnings = lines.filter((l) => l.includes('not in policy.quotas.plans'));
+      assert.equal(warnings.length, 1, lines.join('\n'));
+      assert.equal(JSON.parse(warnings[0]!).plan, 'Pro');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a plan function that returns nothing puts the caller on the default plan', async () => {
+    const app = policyApp({
+      tools,
+      authenticate: keyAuth(keys),
+      policy: { limits: { perCredential: false }, quotas: { plans: { default: 1, pro: null }, plan: (p) => (p.tenant === 'globex' ? 'pro' : undefined) } },
+    });
+    try {
+      assert.equal((await callTool(app, 'cheap', {}, as('alice'))).status, 200);
+      assert.equal((await callTool(app, 'cheap', {}, as('alice'))).status, 429, 'default allows one a month');
+      for (let i = 0; i < 3; i++) assert.equal((await callTool(app, 'cheap', {}, as('beth'))).status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses at start-up a configuration that would refuse everyone, or a plan value it cannot read', () => {
+    const start = (quotas: unknown) => () => policyApp({ tools, authenticate: keyAuth(keys), policy: { quotas: quotas as never } });
+    assert.throws(start({ plans: { pro: 100 } }), (e: Error & { code?: string }) => e.code === 'GW_CONFIG_POLICY' && /needs a "default" plan/.test(e.message));
+    assert.throws(start({ plans: { default: true } }), /quotas\.plans\.default must be a non-negative integer \(calls a month\), null \(unlimited\) or false \(no MCP access\)/);
+    assert.throws(start({ plans: { default: -1 } }), /quotas\.plans\.default must be/);
+    assert.doesNotThrow(start({ plans: { default: false } }));
   });
 });
