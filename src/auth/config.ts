@@ -24,7 +24,7 @@ export interface OAuthServerConfig {
   issuer?: string;
   /** Approve every requested scope without a consent page. Tests only: refused unless bound to loopback. */
   autoApprove?: boolean;
-  /** Seconds. Defaults: access 3600, refresh 90 days, code 60 (at most 600). */
+  /** Seconds. Defaults: access 3600 (at most 90 days), refresh 90 days (at most 365), code 60 (at most 600). */
   accessTokenTtl?: number;
   refreshTokenTtl?: number;
   codeTtl?: number;
@@ -153,7 +153,9 @@ export function resolveAuth(
     oauth = {
       issuer,
       autoApprove,
-      accessTokenTtlMs: secs(o.accessTokenTtl, 3600, 86_400, 'accessTokenTtl'),
+      // Up to 90 days (seed 002 hands out 30-day access tokens, seed 004 90-day ones): they are
+      // opaque, stored as hashes and revocable, so a revocation still lands within auth.cacheMs.
+      accessTokenTtlMs: secs(o.accessTokenTtl, 3600, 90 * 86_400, 'accessTokenTtl'),
       refreshTokenTtlMs: secs(o.refreshTokenTtl, 90 * 86_400, 365 * 86_400, 'refreshTokenTtl'),
       codeTtlMs: secs(o.codeTtl, 60, 600, 'codeTtl'), // OAuth 2.1 4.1.2: at most 10 minutes
       registration: reg

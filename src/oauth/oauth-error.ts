@@ -1,5 +1,6 @@
 import { json } from '../auth/web-routes.ts';
-import { readForm } from '../ui/html.ts';
+import { parseStrictJson } from '../transport/strict-json.ts';
+import { mediaType, readForm } from '../ui/html.ts';
 
 /**
  * OAuth error codes Gangway answers with: RFC 6749 4.1.2.1 / 5.2, RFC 7591 3.2.2, RFC 7009 2.2.1,
@@ -73,15 +74,42 @@ export function requiredParam(params: URLSearchParams, name: string): string {
   return v;
 }
 
-/** The form body of a POST endpoint (RFC 6749 3.2: application/x-www-form-urlencoded), bounded. */
+const MAX_BODY = 16 * 1024;
+const BODY_RULE = 'the body must be application/x-www-form-urlencoded, or a JSON object of string values (at most 16 KiB)';
+
+/**
+ * The parameters of a POST to /token or /revoke, bounded. RFC 6749 3.2 says
+ * application/x-www-form-urlencoded, and every OAuth library sends that; some providers document
+ * a JSON body instead (seed 002's token exchange), so a flat JSON object of strings is read the
+ * same way, through the strict parser (a repeated key is refused, as a repeated form field is).
+ */
 export async function formBody(request: Request): Promise<URLSearchParams> {
   if (request.method !== 'POST') throw new OAuthError('invalid_request', 'use POST', 405);
   let form: URLSearchParams | null;
   try {
-    form = await readForm(request);
-  } catch {
+    form = mediaType(request) === 'application/json' ? await jsonParams(request) : await readForm(request, MAX_BODY);
+  } catch (err) {
+    if (err instanceof OAuthError) throw err;
     form = null; // an aborted or unreadable body
   }
-  if (!form) throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded (at most 16 KiB)');
+  if (!form) throw new OAuthError('invalid_request', BODY_RULE);
   return form;
+}
+
+async function jsonParams(request: Request): Promise<URLSearchParams | null> {
+  const text = await request.text();
+  if (Buffer.byteLength(text) > MAX_BODY) return null;
+  let value: unknown;
+  try {
+    value = parseStrictJson(text);
+  } catch (err) {
+    throw new OAuthError('invalid_request', `the JSON body is not valid: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OAuthError('invalid_request', BODY_RULE);
+  const params = new URLSearchParams();
+  for (const [name, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw new OAuthError('invalid_request', `the ${name.slice(0, 64)} parameter must be a string`);
+    params.append(name, v);
+  }
+  return params;
 }

@@ -2,6 +2,7 @@ import { newSecret, randomId } from '../auth/secrets.ts';
 import type { WebHandler } from '../auth/web-context.ts';
 import { json } from '../auth/web-routes.ts';
 import { overWebLimit } from '../policy/web-limit.ts';
+import { mediaType } from '../ui/html.ts';
 import { validateClientMetadata } from './client-metadata.ts';
 import { answerOAuth, OAuthError } from './oauth-error.ts';
 
@@ -17,8 +18,7 @@ const HOUR_MS = 3600_000;
 export const registerRoute: WebHandler = (request, ctx, peer) =>
   answerOAuth(async () => {
     if (request.method !== 'POST') throw new OAuthError('invalid_request', 'use POST', 405);
-    const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/json') throw new OAuthError('invalid_client_metadata', 'the body must be application/json');
+    if (mediaType(request) !== 'application/json') throw new OAuthError('invalid_client_metadata', 'the body must be application/json');
     // SECURITY 40: registration has its own per-address budget (`registration.perHourPerIp`), across processes.
     const limited = await overWebLimit(ctx, peer, 'register', { max: ctx.oauth!.registration!.perHourPerIp, windowMs: HOUR_MS }, 'json');
     if (limited) return limited;

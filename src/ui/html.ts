@@ -54,10 +54,14 @@ export function seeOther(location: string, cookies: string[] = []): Response {
   return new Response(null, { status: 303, headers });
 }
 
+/** The request's media type without parameters, lower case (`application/json`), or undefined. */
+export function mediaType(request: Request): string | undefined {
+  return request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+}
+
 /** Reads an application/x-www-form-urlencoded body (bounded); null when it is not one. */
 export async function readForm(request: Request, maxBytes = 16 * 1024): Promise<URLSearchParams | null> {
-  const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') return null;
+  if (mediaType(request) !== 'application/x-www-form-urlencoded') return null;
   const text = await request.text();
   if (Buffer.byteLength(text) > maxBytes) return null;
   return new URLSearchParams(text);

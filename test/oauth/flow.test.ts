@@ -15,6 +15,7 @@ import {
   redirected,
   refresh,
   register,
+  REDIRECT,
   RESOURCE,
   revoke,
   SCOPES,
@@ -114,6 +115,48 @@ describe('OAuth happy path', () => {
     assert.equal((await callTool(app, access2, 'read_notes')).status, 401);
     assert.equal((await refresh(app, clientId, refresh2)).json.error, 'invalid_grant');
     await app.close();
+  });
+
+  it('a JSON token request, as seed 002 documents it, is read like the form: code exchange, refresh, revocation', async () => {
+    const app = oauthApp();
+    try {
+      const clientId = await publicClient(app);
+      const p = pkce();
+      const code = await authorize(app, clientId, p.challenge, ['notes:read']);
+      const post = (path: string, body: unknown) =>
+        app.fetch(new Request(`${ORIGIN}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+      const res = await post('/oauth/token', { grant_type: 'authorization_code', code, client_id: clientId, redirect_uri: REDIRECT, code_verifier: p.verifier });
+      const t = (await res.json()) as Record<string, string>;
+      assert.equal(res.status, 200, JSON.stringify(t));
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+      assert.equal(t.scope, 'notes:read');
+      assert.equal((await callTool(app, t.access_token!, 'read_notes')).status, 200);
+      const refreshed = await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: t.refresh_token, client_id: clientId });
+      const r = (await refreshed.json()) as Record<string, string>;
+      assert.equal(refreshed.status, 200, JSON.stringify(r));
+      assert.equal((await post('/oauth/revoke', { token: r.refresh_token, client_id: clientId })).status, 200);
+      assert.equal((await callTool(app, r.access_token!, 'read_notes')).status, 401, 'revoking the refresh token ended the grant');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a 30-day access token (seed 002) is allowed and announced; more than 90 days is refused at start-up; revocation still ends it', async () => {
+    assert.throws(() => oauthApp({ accessTokenTtl: 90 * 86_400 + 1 }), /accessTokenTtl must be 1\.\.7776000 seconds/);
+    const app = oauthApp({ accessTokenTtl: 2_592_000 });
+    try {
+      const clientId = await publicClient(app);
+      const p = pkce();
+      const t = await exchange(app, clientId, await authorize(app, clientId, p.challenge, ['notes:read']), p.verifier);
+      assert.equal(t.status, 200, JSON.stringify(t.json));
+      assert.equal(t.json.expires_in, 2_592_000);
+      const access = t.json.access_token as string;
+      assert.equal((await callTool(app, access, 'read_notes')).status, 200);
+      assert.equal((await revoke(app, { token: access, client_id: clientId })).status, 200);
+      assert.equal((await callTool(app, access, 'read_notes')).status, 401);
+    } finally {
+      await app.close();
+    }
   });
 
   it('deny -> access_denied with state and iss, and no grant', async () => {

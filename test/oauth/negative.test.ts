@@ -375,15 +375,40 @@ describe('negative: /oauth/token', () => {
     assert.equal((await token(app, form, { authorization: basic(id, secret) })).status, 200);
   });
 
-  it('33 token answers are never cached, errors included; the body must be a form; no 500 on garbage', async () => {
+  it('33 token answers are never cached, errors included; the body must be a form or a flat JSON object of strings; no 500 on garbage', async () => {
     const err = await token(app, { grant_type: 'authorization_code', client_id: clientId, code: 'gwc_nope', redirect_uri: REDIRECT, code_verifier: 'a'.repeat(43) });
     assert.equal(err.json.error, 'invalid_grant');
     assert.equal(err.headers.get('cache-control'), 'no-store');
-    const asJson = await app.fetch(
-      new Request(`${ORIGIN}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"grant_type":"authorization_code"}' }),
-    );
-    assert.equal(asJson.status, 400);
-    assert.equal(((await asJson.json()) as { error: string }).error, 'invalid_request');
+    const post = (type: string, body: string) => app.fetch(new Request(`${ORIGIN}/oauth/token`, { method: 'POST', headers: { 'content-type': type }, body }));
+    // The same parameters as JSON or as a form get the same answer (here: no client, 401)
+    const asJson = await post('application/json', '{"grant_type":"authorization_code"}');
+    const asForm = await post('application/x-www-form-urlencoded', 'grant_type=authorization_code');
+    assert.equal(asJson.status, 401);
+    assert.deepEqual([asJson.status, await asJson.json()], [asForm.status, await asForm.json()]);
+    // A JSON body that a form could not be: refused as the form rules would refuse it, nothing issued
+    const p = pkce();
+    const code = await authorize(app, clientId, p.challenge, ['notes:read']);
+    const fields = { grant_type: 'authorization_code', client_id: clientId, code, redirect_uri: REDIRECT, code_verifier: p.verifier };
+    const refusedBodies: Array<[string, string, RegExp]> = [
+      ['application/json', `{"code":"gwc_other",${JSON.stringify(fields).slice(1)}`, /duplicate key "code"/],
+      ['application/json', JSON.stringify({ ...fields, code_verifier: 42 }), /code_verifier parameter must be a string/],
+      ['application/json', JSON.stringify([fields]), /JSON object of string values/],
+      ['application/json', '{"grant_type":', /JSON body is not valid/],
+      ['application/json', JSON.stringify({ ...fields, pad: 'x'.repeat(17 * 1024) }), /at most 16 KiB/],
+      ['text/plain', new URLSearchParams(fields).toString(), /x-www-form-urlencoded/],
+    ];
+    for (const [type, body, message] of refusedBodies) {
+      const r = await post(type, body);
+      const json = (await r.json()) as { error: string; error_description: string };
+      assert.equal(r.status, 400, `${type} ${body.slice(0, 60)}`);
+      assert.equal(json.error, 'invalid_request');
+      assert.match(json.error_description, message);
+      assert.equal(r.headers.get('cache-control'), 'no-store');
+    }
+    // None of them used the code up: it still works, once
+    const good = await post('application/json', JSON.stringify(fields));
+    assert.equal(good.status, 200, await good.clone().text());
+    assert.equal((await post('application/json', JSON.stringify(fields))).status, 400, 'a code is single use, in JSON too');
     assert.equal((await app.fetch(new Request(`${ORIGIN}/oauth/token`))).status, 405);
     for (const body of ['%%%', 'grant_type=refresh_token&refresh_token=%E0%A4%A', `grant_type=authorization_code&code=${'x'.repeat(5000)}`]) {
       const r = await app.fetch(
