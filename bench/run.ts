@@ -8,7 +8,7 @@
 // stderr) and writes bench/results/latest.{md,json}.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -22,7 +22,7 @@ import {
   stopLoadGenerators,
 } from './lib/load.ts';
 import { probe } from './lib/probe.ts';
-import { renderReport, type Row, type RunInfo, SCENARIO_TITLES } from './lib/report.ts';
+import { cpuTicks, renderReport, type Row, type RunInfo, SCENARIO_TITLES } from './lib/report.ts';
 import { buildRequest, type ScenarioId, STYLES, type Style } from './lib/requests.ts';
 import { prepareStyle } from './lib/session.ts';
 import { startTarget, type TargetProcess } from './lib/target-process.ts';
@@ -411,6 +411,8 @@ async function runScenario(scenario: ScenarioId): Promise<Row[]> {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const readText = (path: string) => readFileSync(path, 'utf8');
+  const ticksBefore = cpuTicks(readText);
   const info: RunInfo = {
     date: new Date().toISOString(),
     node: process.version,
@@ -435,6 +437,10 @@ async function main(): Promise<void> {
   }
   const sessionLine = interrupted ? undefined : sessionMemory();
   info.wallSeconds = (Date.now() - started) / 1000;
+  const ticksAfter = cpuTicks(readText);
+  if (ticksBefore && ticksAfter && ticksAfter.total > ticksBefore.total) {
+    info.stealPercent = (100 * (ticksAfter.steal - ticksBefore.steal)) / (ticksAfter.total - ticksBefore.total);
+  }
 
   const report = sessionLine ? `${renderReport(info, rows)}\n## (c) one 2025 session\n\n${sessionLine}\n` : renderReport(info, rows);
   const outDir = join(BENCH_DIR, 'results');
