@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { createGangway, defineTool } from '../../src/index.ts';
 import { hashSecret } from '../../src/auth/secrets.ts';
 import { startProxy } from './tcp-proxy.ts';
+import { echoN } from './echo-tool.ts';
 
 /**
  * Issue 6, failure behaviour: one Gangway process on Postgres + Redis, each behind a TCP proxy
@@ -67,12 +68,7 @@ describe('outages of Postgres and Redis (one process)', { skip }, () => {
       auth: { oauth: false, cacheMs: 0 },
       http: { stateless: true },
       policy: { limits: { perCredential: { max: 1_000_000, windowMs: 60_000 } } },
-      tools: [defineTool<{ n: string }>({
-        name: 'echo',
-        description: 'Echoes n',
-        input: { type: 'object', properties: { n: { type: 'string' } }, required: ['n'] },
-        handler: ({ n }) => ({ content: [{ type: 'text', text: n }] }),
-      })],
+      tools: [echoN],
     });
     const key = `gwk_${randomBytes(32).toString('base64url')}`;
     const { store } = await app.stores();

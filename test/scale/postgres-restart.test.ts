@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { createGangway, defineTool } from '../../src/index.ts';
+import { createGangway } from '../../src/index.ts';
 import { hashSecret } from '../../src/auth/secrets.ts';
 import { freePort } from './tcp-proxy.ts';
+import { echoN } from './echo-tool.ts';
 
 /**
  * Issue 6, fault test: a Postgres server this test owns (initdb in a temp dir) is stopped the
@@ -65,12 +66,7 @@ describe('Postgres stopped (crash) and started again under load', { skip }, () =
       auth: { oauth: false, cacheMs: 0 }, // every call looks its key up in Postgres
       http: { stateless: true },
       policy: { limits: { perCredential: { max: 1_000_000, windowMs: 60_000 } } },
-      tools: [defineTool<{ n: string }>({
-        name: 'echo',
-        description: 'Echoes n',
-        input: { type: 'object', properties: { n: { type: 'string' } }, required: ['n'] },
-        handler: ({ n }) => n,
-      })],
+      tools: [echoN],
     });
     const key = `gwk_${randomBytes(32).toString('base64url')}`;
     const { store } = await app.stores();
