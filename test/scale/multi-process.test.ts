@@ -174,14 +174,22 @@ describe('three processes behind a round-robin proxy, on Postgres + Redis', { sk
     return { status: res.status, headers: res.headers, json };
   }
 
+  /** A 2025-11-25 initialize, through the proxy unless `url` names one process. */
+  const initialize = (auth: Record<string, string>, url?: string) =>
+    rpc({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'mp', version: '1' } } }, auth, url);
+
+  /** The headers of the session an initialize answered 200 made. */
+  const sessionHeaders = (auth: Record<string, string>, init: Answer) => ({
+    ...auth,
+    'mcp-session-id': init.headers.get('mcp-session-id')!,
+    'mcp-protocol-version': '2025-11-25',
+  });
+
   /** initialize through the proxy; returns the headers of the new session. */
   async function legacySession(auth: Record<string, string>): Promise<Record<string, string>> {
-    const init = await rpc(
-      { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'mp', version: '1' } } },
-      auth,
-    );
+    const init = await initialize(auth);
     assert.equal(init.status, 200, JSON.stringify(init.json));
-    return { ...auth, 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
+    return sessionHeaders(auth, init);
   }
 
   const call = (name: string, args: Record<string, unknown>, headers: Record<string, string>, url?: string) =>
@@ -341,8 +349,8 @@ describe('three processes behind a round-robin proxy, on Postgres + Redis', { sk
     const { key, id } = await apiKey();
     const direct = ports.map((p) => `http://127.0.0.1:${p}/mcp`);
     const sessions = await Promise.all(direct.map(async (url) => {
-      const init = await rpc({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'mp', version: '1' } } }, { 'x-api-key': key }, url);
-      return { 'x-api-key': key, 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
+      const init = await initialize({ 'x-api-key': key }, url);
+      return sessionHeaders({ 'x-api-key': key }, init);
     }));
     for (const [i, url] of direct.entries()) assert.equal((await call('echo', { n: 'before' }, sessions[i]!, url)).status, 200); // cached now
     assert.equal(await store.apiKeys.revoke(id), true);
@@ -353,7 +361,7 @@ describe('three processes behind a round-robin proxy, on Postgres + Redis', { sk
     }
   });
 
-  /** Calls through the proxy until one is answered, allowing only 503 (or 404 for a lost session) meanwhile. */
+  /** Calls through the proxy until one is answered 200, allowing only 503 (with Retry-After) meanwhile. */
   async function until200(what: string, attempt: () => Promise<Answer>): Promise<void> {
     const end = Date.now() + 20_000;
     for (;;) {
@@ -385,17 +393,17 @@ describe('three processes behind a round-robin proxy, on Postgres + Redis', { sk
       assert.equal(down.status, 503, `Redis down: ${JSON.stringify(down.json)}`);
       assert.equal(down.headers.get('retry-after'), '5');
     }
+    const lost = headers;
     await startRedis();
     // Redis kept nothing: the session is gone (404 once each process re-reads it), as after any
-    // Redis restart without persistence. The client starts a new one, as the spec asks.
+    // Redis restart without persistence. The client starts a new one, as the spec asks, and uses
+    // the one made by the first initialize answered 200 (503s until that process's Redis is back).
     await until200('Redis back, new session', async () => {
-      try {
-        headers = await legacySession({ 'x-api-key': key });
-        return { status: 200 } as Answer;
-      } catch {
-        return rpc({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'mp', version: '1' } } }, { 'x-api-key': key });
-      }
+      const init = await initialize({ 'x-api-key': key });
+      if (init.status === 200) headers = sessionHeaders({ 'x-api-key': key }, init);
+      return init;
     });
+    assert.notEqual(headers['mcp-session-id'], lost['mcp-session-id'], 'a new session');
     for (let i = 0; i < 3; i++) assert.equal((await echo()).status, 200, 'all three serve again');
 
     pgProxy.cut();
