@@ -2,6 +2,7 @@ import { newSecret, randomId } from '../auth/secrets.ts';
 import type { WebHandler } from '../auth/web-context.ts';
 import { json } from '../auth/web-routes.ts';
 import { overWebLimit } from '../policy/web-limit.ts';
+import { parseStrictJson } from '../transport/strict-json.ts';
 import { mediaType } from '../ui/html.ts';
 import { validateClientMetadata } from './client-metadata.ts';
 import { answerOAuth, OAuthError } from './oauth-error.ts';
@@ -59,8 +60,10 @@ async function readJson(request: Request): Promise<unknown> {
   }
   if (Buffer.byteLength(text) > MAX_BODY) throw new OAuthError('invalid_client_metadata', `the body must be at most ${MAX_BODY} bytes`);
   try {
-    return JSON.parse(text);
-  } catch {
-    throw new OAuthError('invalid_client_metadata', 'the body is not valid JSON');
+    // Strict: a repeated key (two redirect_uris, say) is refused, not resolved to the last one,
+    // so a proxy or log that reads the first sees what was registered.
+    return parseStrictJson(text);
+  } catch (err) {
+    throw new OAuthError('invalid_client_metadata', `the body is not valid JSON: ${(err as Error).message}`);
   }
 }

@@ -550,6 +550,29 @@ describe('negative: dynamic client registration (RFC 7591)', () => {
     assert.equal((await from('192.0.2.2')).status, 201, 'another address has its own budget');
     await a.close();
   });
+  it('54 a body with a repeated key, broken JSON or too deep is refused, and no client is stored', async () => {
+    const a = oauthApp({ registration: { perHourPerIp: 1000 } });
+    const post = async (body: string) => {
+      const res = await a.fetch(new Request('http://localhost/oauth/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    };
+    for (const [body, says] of [
+      ['{"redirect_uris":["https://evil.example/cb"],"redirect_uris":["https://app.example/cb"]}', /duplicate key "redirect_uris"/],
+      ['{"redirect_uris":["https://app.example/cb"],"client_name":"a","client_n\\u0061me":"b"}', /duplicate key "client_name"/],
+      ['{"redirect_uris":["https://app.example/cb"]', /not valid JSON/],
+      [`{"redirect_uris":["https://app.example/cb"],"x":${'['.repeat(100)}${']'.repeat(100)}}`, /not valid JSON/],
+    ] as const) {
+      const r = await post(body);
+      assert.equal(r.status, 400, body);
+      assert.equal(r.json.error, 'invalid_client_metadata');
+      assert.match(String(r.json.error_description), says);
+      assert.equal(r.json.client_id, undefined);
+    }
+    const { store } = await a.stores();
+    assert.equal(await store.oauthClients.deleteUnused(Date.now() + 1000), 0, 'no client was registered');
+    assert.equal((await post(JSON.stringify({ redirect_uris: [REDIRECT] }))).status, 201, 'the same body without the repeat registers');
+    await a.close();
+  });
 });
 
 describe('negative: Client ID Metadata Documents (SSRF)', () => {
