@@ -13,7 +13,7 @@ import { hashSecret } from '../../src/auth/secrets.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/types.ts';
 import { startRoundRobin } from './round-robin.ts';
-import { freePort, startProxy } from './tcp-proxy.ts';
+import { freePort, startProxy, untilServed } from './tcp-proxy.ts';
 
 /**
  * Issue 6: three Gangway processes on different ports behind a round-robin proxy (no sticky
@@ -361,18 +361,11 @@ describe('three processes behind a round-robin proxy, on Postgres + Redis', { sk
     }
   });
 
-  /** Calls through the proxy until one is answered 200, allowing only 503 (with Retry-After) meanwhile. */
-  async function until200(what: string, attempt: () => Promise<Answer>): Promise<void> {
-    const end = Date.now() + 20_000;
-    for (;;) {
-      const r = await attempt();
-      if (r.status === 200) return;
-      assert.equal(r.status, 503, `${what}: only 503 while recovering, got ${r.status} ${JSON.stringify(r.json)}`);
-      assert.equal(r.headers.get('retry-after'), '5');
-      if (Date.now() > end) assert.fail(`${what}: not served again within 20 s`);
-      await sleep(200);
-    }
-  }
+  /** untilServed's view of an answer through the proxy. */
+  const attempt = (answer: () => Promise<Answer>) => async () => {
+    const r = await answer();
+    return { status: r.status, retryAfter: r.headers.get('retry-after'), body: r.json };
+  };
 
   it('Redis stopped and restarted, then Postgres cut and restored: 503s meanwhile, served again, audit complete', { timeout: 90_000 }, async () => {
     const { key, subject } = await apiKey();
@@ -398,11 +391,11 @@ describe('three processes behind a round-robin proxy, on Postgres + Redis', { sk
     // Redis kept nothing: the session is gone (404 once each process re-reads it), as after any
     // Redis restart without persistence. The client starts a new one, as the spec asks, and uses
     // the one made by the first initialize answered 200 (503s until that process's Redis is back).
-    await until200('Redis back, new session', async () => {
+    await untilServed('Redis back, new session', attempt(async () => {
       const init = await initialize({ 'x-api-key': key });
       if (init.status === 200) headers = sessionHeaders({ 'x-api-key': key }, init);
       return init;
-    });
+    }));
     assert.notEqual(headers['mcp-session-id'], lost['mcp-session-id'], 'a new session');
     for (let i = 0; i < 3; i++) assert.equal((await echo()).status, 200, 'all three serve again');
 
@@ -413,7 +406,7 @@ describe('three processes behind a round-robin proxy, on Postgres + Redis', { sk
       assert.equal(down.status, 503, `Postgres down: ${JSON.stringify(down.json)}`);
     }
     pgProxy.restore();
-    await until200('Postgres back', echo);
+    await untilServed('Postgres back', attempt(echo));
     for (let i = 0; i < 3; i++) assert.equal((await echo()).status, 200, 'all three serve again');
 
     const rows = await admin.query(`SELECT args FROM "${schema}".audit WHERE event = 'tool.call' AND tool = 'echo' AND outcome = 'ok' AND subject = $1`, [subject]);

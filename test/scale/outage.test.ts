@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { createGangway, defineTool } from '../../src/index.ts';
 import { hashSecret } from '../../src/auth/secrets.ts';
-import { startProxy } from './tcp-proxy.ts';
+import { startProxy, untilServed } from './tcp-proxy.ts';
 import { echoN } from './echo-tool.ts';
 
 /**
@@ -92,17 +91,6 @@ describe('outages of Postgres and Redis (one process)', { skip }, () => {
       return { status: res.status, retryAfter: res.headers.get('retry-after'), body };
     };
     const ready = async () => (await fetch(`${url}/readyz`)).status;
-    const until200 = async (what: string) => {
-      const end = Date.now() + 15_000;
-      for (;;) {
-        const r = await call();
-        if (r.status === 200) return;
-        assert.equal(r.status, 503, `${what}: only 503 while recovering, got ${r.status} ${JSON.stringify(r.body)}`);
-        if (Date.now() > end) assert.fail(`${what}: not served again within 15 s`);
-        await sleep(200);
-      }
-    };
-
     assert.equal((await call()).status, 200);
     assert.equal(await ready(), 200);
 
@@ -116,7 +104,7 @@ describe('outages of Postgres and Redis (one process)', { skip }, () => {
       }
       assert.equal(await ready(), 503);
       proxy.restore();
-      await until200(`${name} back`);
+      await untilServed(`${name} back`, call, 15_000);
       assert.equal(await ready(), 200);
     }
 
