@@ -6,6 +6,24 @@ import { randomBytes } from 'node:crypto';
  * start-up), JSON-RPC protocol errors, and tool errors (returned as `isError` results).
  */
 
+/**
+ * Makes `value instanceof cls` true also for instances another copy of this module made. The CLI
+ * loads gangway.config.ts through tsx's tsImport, which gives the config its own copy of
+ * 'gangway', and a project may install two copies; a ToolError from either must read as one.
+ * The brand is a registered symbol on the prototype. A subclass keeps the ordinary check
+ * (a ToolError is not a ConfirmationError), yet its instances carry the parent's brand.
+ */
+export function brandClass(cls: abstract new (...args: never[]) => Error, name: string): void {
+  const mark = Symbol.for(`gangway.${name}`);
+  Object.defineProperty(cls.prototype, mark, { value: true });
+  Object.defineProperty(cls, Symbol.hasInstance, {
+    value(this: unknown, value: unknown): boolean {
+      if (this !== cls) return Function.prototype[Symbol.hasInstance].call(this, value);
+      return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[mark] === true;
+    },
+  });
+}
+
 /** Bad options: thrown by createGangway() and the CLI before anything listens. */
 export class GangwayConfigError extends Error {
   override name = 'GangwayConfigError';
@@ -85,6 +103,10 @@ export class ToolError extends Error {
     super(message);
   }
 }
+
+brandClass(GangwayConfigError, 'GangwayConfigError');
+brandClass(RpcError, 'RpcError');
+brandClass(ToolError, 'ToolError');
 
 /**
  * A Postgres or Redis outage (the store's GW_STORE_UNAVAILABLE): answered 503 with Retry-After,

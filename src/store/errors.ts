@@ -1,4 +1,4 @@
-import { GangwayConfigError } from '../errors.ts';
+import { brandClass, GangwayConfigError } from '../errors.ts';
 
 /** Storage errors. Each carries a stable `code` that callers may branch on; messages may change. */
 
@@ -38,6 +38,7 @@ export class StoreError extends Error {
     super(message, options);
   }
 }
+brandClass(StoreError, 'StoreError');
 
 export const closedError = (what: string): StoreError =>
   new StoreError('GW_STORE_CLOSED', `${what} is closed`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -26,6 +26,16 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: Ch
     });
     child.once('exit', (code) => reject(new Error(`exited ${code}:\n${out}`)));
   });
+}
+
+/** A project with `config` as its gangway.config.ts, and gangway installed as npm installs a file: dependency (a symlink). */
+function projectWith(name: string, config: string): string {
+  const project = mkdtempSync(join(dir, `${name}-`));
+  mkdirSync(join(project, 'node_modules'));
+  symlinkSync(join(import.meta.dirname, '../..'), join(project, 'node_modules', 'gangway'), 'dir');
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
+  writeFileSync(join(project, 'gangway.config.ts'), config);
+  return project;
 }
 
 describe('gangway CLI', () => {
@@ -68,6 +78,55 @@ describe('gangway CLI', () => {
     const { child, out } = await start(['--cwd', project, '--port', '0']);
     assert.match(out(), /Gangway {2}cjs-project 1\.0\.0/);
     child.kill('SIGTERM');
+  });
+
+  it("honours the errors a config throws with gangway's own classes (the config gets its own copy of the package)", async () => {
+    const project = projectWith(
+      'errors',
+      `import { defineConfig, RpcError, ToolError } from 'gangway';
+export default defineConfig({
+  name: 'errors', version: '1.0.0', store: 'memory',
+  tools: [
+    { name: 'find_order', description: 'Finds an order', input: { type: 'object' }, handler: () => { throw new ToolError('Order not found', { id: 'o-1' }); } },
+    { name: 'refuse', description: 'Refuses', input: { type: 'object' }, handler: () => { throw new RpcError(-32042, 'Refused by the product', { why: 'test' }); } },
+  ],
+});
+`,
+    );
+    const { child, url, out } = await start(['--cwd', project, '--port', '0']);
+    try {
+      const post = async (body: unknown, session?: string) =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(session ? { 'mcp-session-id': session } : {}) },
+          body: JSON.stringify(body),
+        });
+      const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {} } });
+      const session = init.headers.get('mcp-session-id')!;
+      const found = (await (await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'find_order', arguments: {} } }, session)).json()) as {
+        result: { isError: boolean; content: Array<{ text: string }>; structuredContent: unknown };
+      };
+      assert.equal(found.result.isError, true);
+      assert.equal(found.result.content[0]!.text, 'Order not found', 'the message the handler wrote, not "failed (reference ...)"');
+      assert.deepEqual(found.result.structuredContent, { id: 'o-1' });
+      const refused = (await (await post({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'refuse', arguments: {} } }, session)).json()) as {
+        error: { code: number; message: string; data: unknown };
+      };
+      assert.deepEqual(refused.error, { code: -32042, message: 'Refused by the product', data: { why: 'test' } });
+      assert.doesNotMatch(out(), /tool handler threw/, 'nothing was logged as a crash');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('reports a GangwayConfigError thrown by the config as one line with exit code 2', () => {
+    const project = projectWith(
+      'config-error',
+      "import { GangwayConfigError } from 'gangway';\nexport default () => { throw new GangwayConfigError('GW_ACME_PLAN', 'ACME_PLAN is not set'); };\n",
+    );
+    const r = spawnSync(process.execPath, [BIN, 'serve', '--cwd', project], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr, 'gangway: ACME_PLAN is not set [GW_ACME_PLAN]\n');
   });
 
   it('takes the port from GANGWAY_PORT and the host from --host', async () => {
