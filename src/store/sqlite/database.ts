@@ -26,7 +26,7 @@ export interface SqliteOptions {
 }
 
 /** Opens (creating it and its parent directories if needed), configures and migrates a database. */
-export function openDatabase(path: string, options: SqliteOptions, defaultSync: 'full' | 'normal') {
+export function openDatabase(path: string, options: SqliteOptions, defaultSync: 'full' | 'normal'): BetterSqlite3.Database {
   const sync = options.synchronous ?? defaultSync;
   if (sync !== 'full' && sync !== 'normal') {
     throw new StoreConfigError(`synchronous must be "full" or "normal", got ${JSON.stringify(sync)}`);
