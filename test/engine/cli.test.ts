@@ -163,6 +163,19 @@ export default defineConfig({
     assert.doesNotMatch(r.stderr + r.stdout, /s3cretpw/);
   });
 
+  it('says how to build when the package has no dist/ (installed without its prepare script)', () => {
+    const pkg = mkdtempSync(join(dir, 'unbuilt-'));
+    mkdirSync(join(pkg, 'bin'));
+    writeFileSync(join(pkg, 'bin', 'gangway.js'), readFileSync(BIN));
+    writeFileSync(join(pkg, 'package.json'), readFileSync(join(import.meta.dirname, '../../package.json')));
+    symlinkSync(join(import.meta.dirname, '../../node_modules'), join(pkg, 'node_modules'), 'dir');
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS; // as a user runs it: no source condition
+    const r = spawnSync(process.execPath, [join(pkg, 'bin', 'gangway.js'), 'help'], { encoding: 'utf8', env });
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, `gangway: ${join(pkg, 'dist', 'cli', 'main.js')} is missing: run \`npm run build\` in ${pkg}/\n`);
+  });
+
   it('refuses an unknown command with usage', () => {
     const r = spawnSync(process.execPath, [BIN, 'bogus'], { encoding: 'utf8' });
     assert.equal(r.status, 2);
