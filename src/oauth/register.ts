@@ -64,6 +64,6 @@ async function readJson(request: Request): Promise<unknown> {
     // so a proxy or log that reads the first sees what was registered.
     return parseStrictJson(text);
   } catch (err) {
-    throw new OAuthError('invalid_client_metadata', `the body is not valid JSON: ${(err as Error).message}`);
+    throw new OAuthError('invalid_client_metadata', `the JSON body is not valid: ${(err as Error).message}`);
   }
 }
