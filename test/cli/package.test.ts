@@ -73,6 +73,21 @@ await app.close();
     assert.deepEqual(printed.answer.result, { content: [{ type: 'text', text: 'Order not found' }], isError: true });
   });
 
+  it('loads with require() in a CommonJS file (require of ES modules, Node 20.19+)', () => {
+    writeFileSync(
+      join(project, 'app.cjs'),
+      `const { createGangway, ToolError } = require('gangway');
+const app = createGangway({ name: 'consumer', version: '1.0.0', store: 'memory' });
+console.log(JSON.stringify({ from: require.resolve('gangway'), fetch: typeof app.fetch, toolError: new ToolError('x') instanceof ToolError }));
+void app.close();
+`,
+    );
+    const printed = JSON.parse(node(['app.cjs'])) as { from: string; fetch: string; toolError: boolean };
+    assert.match(printed.from, /\/node_modules\/gangway\/dist\/index\.js$/);
+    assert.equal(printed.fetch, 'function');
+    assert.equal(printed.toolError, true);
+  });
+
   it('type-checks a TypeScript project against the shipped declarations', () => {
     writeFileSync(
       join(project, 'server.ts'),
