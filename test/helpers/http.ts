@@ -83,3 +83,35 @@ export async function session(app: Gangway, version = '2025-11-25', extra: Recor
     headers: h,
   };
 }
+
+/** Reads the messages of a streaming (SSE) answer one at a time, as they arrive. */
+export function sseMessages(res: Response): () => Promise<Record<string, unknown>> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buf = '';
+  return async () => {
+    for (;;) {
+      const m = /^data: ?(.*)$/m.exec(buf.split('\n\n')[0] ?? '');
+      const end = buf.indexOf('\n\n');
+      if (end >= 0) {
+        buf = buf.slice(end + 2);
+        if (m) return JSON.parse(m[1]!) as Record<string, unknown>;
+        continue;
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error('stream ended');
+      buf += decoder.decode(value, { stream: true });
+    }
+  };
+}
+
+/** A POST whose answer is read as a stream (see sseMessages). */
+export function postStreaming(app: Gangway, body: unknown, headers: Record<string, string>): Promise<Response> {
+  return app.fetch(
+    new Request('http://localhost/mcp', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: JSON.stringify(body),
+    }),
+  );
+}

@@ -12,6 +12,7 @@ import {
   basic,
   callTool,
   callToolAt,
+  consentForm,
   decision,
   exchange,
   grantsOf,
@@ -482,6 +483,47 @@ describe('negative: the resource server and revocation', () => {
     assert.equal((await refresh(a, t.clientId, t.refresh)).json.error, 'invalid_grant');
     assert.equal((await grantsOf(a))[0]!.revokedAt !== null, true);
     await a.close();
+  });
+});
+
+describe('negative: sign-in delegated to an identity provider (SECURITY 24, confused deputy)', () => {
+  const IDP = 'https://idp.example/login';
+  // The product's sign-in: a session from its identity provider (a cookie here), else a redirect there.
+  const app = oauthApp({}, {}, {
+    signIn: (request, returnTo) => {
+      const who = /(?:^|;\s*)idp=(\w+)/.exec(request.headers.get('cookie') ?? '')?.[1];
+      return who ? { subject: who, tenant: `${who}-co` } : { redirect: `${IDP}?next=${encodeURIComponent(returnTo)}` };
+    },
+  });
+  after(() => app.close());
+
+  it("55 another client gets no code without our consent page naming it, even for a user already signed in upstream", async () => {
+    const attacker = await register(app, { client_name: 'Evil <i>', redirect_uris: ['https://attacker.example/cb'] });
+    const query = authorizeQuery(attacker.json.client_id as string, pkce().challenge, { redirect_uri: 'https://attacker.example/cb' });
+
+    // Not signed in: sent to the identity provider with the authorization request to come back to.
+    const away = await new TestBrowser(app).get(`/oauth/authorize?${query}`);
+    assert.equal(away.res.status, 303);
+    const location = new URL(away.res.headers.get('location')!);
+    assert.equal(`${location.origin}${location.pathname}`, IDP);
+    assert.equal(location.searchParams.get('next'), `/oauth/authorize?${query}`);
+
+    // Signed in there already (single sign-on answers at once): our consent page, naming that client.
+    const victim = new TestBrowser(app);
+    victim.cookies.set('idp', 'alice');
+    const page = await victim.get(`/oauth/authorize?${query}`);
+    assert.equal(page.res.status, 200);
+    assert.equal(page.res.headers.get('location'), null, 'no code on the way to the client');
+    assert.match(page.text, /Evil &lt;i&gt;/);
+    assert.match(page.text, /attacker\.example/);
+    assert.deepEqual(await grantsOf(app), [], 'no grant before the user approves');
+
+    // The form is bound to the victim's browser: the same sign-in in another browser cannot submit it.
+    const other = new TestBrowser(app);
+    other.cookies.set('idp', 'alice');
+    const forged = await other.post('/oauth/authorize', decision(consentForm(page.text), 'approve', ['notes:read']));
+    assert.equal(forged.res.status, 400);
+    assert.deepEqual(await grantsOf(app), []);
   });
 });
 

@@ -8,7 +8,7 @@ import type { Principal } from '../../src/auth/principal.ts';
 import { Session, sessionDigest } from '../../src/protocol/session.ts';
 import { type SessionShare, SessionTable } from '../../src/protocol/session-table.ts';
 import { ERA_2025_11_25 } from '../../src/protocol/eras.ts';
-import { post, session } from '../helpers/http.ts';
+import { post, postStreaming, session, sseMessages } from '../helpers/http.ts';
 import { MemoryEphemeral } from '../../src/store/index.ts';
 import { StoreError } from '../../src/store/errors.ts';
 
@@ -178,38 +178,10 @@ describe('messages between processes sharing sessions', { timeout: 10_000 }, () 
     return { 'mcp-session-id': r.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
   }
 
-  /** Reads SSE messages from a streaming answer, one at a time. */
-  function messages(res: Response) {
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let buf = '';
-    return async (): Promise<Record<string, unknown>> => {
-      for (;;) {
-        const m = /^data: ?(.*)$/m.exec(buf.split('\n\n')[0] ?? '');
-        const end = buf.indexOf('\n\n');
-        if (end >= 0) {
-          buf = buf.slice(end + 2);
-          if (m) return JSON.parse(m[1]!) as Record<string, unknown>;
-          continue;
-        }
-        const { value, done } = await reader.read();
-        if (done) throw new Error('stream ended');
-        buf += decoder.decode(value, { stream: true });
-      }
-    };
-  }
-
-  const sse = (app: Gangway, body: unknown, headers: Record<string, string>) =>
-    app.fetch(new Request('http://localhost/mcp', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-      body: JSON.stringify(body),
-    }));
-
   it("a client's answer to an elicitation reaches the process that asked, through another", async () => {
     const { a, b } = linked();
     const h = await init(a);
-    const next = messages(await sse(a, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'ask' } }, h));
+    const next = sseMessages(await postStreaming(a, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'ask' } }, h));
     const asked = await next();
     assert.equal(asked.method, 'elicitation/create');
     const answered = await post(b, { jsonrpc: '2.0', id: asked.id, result: { action: 'accept', content: { name: 'Ada' } } }, h);
@@ -222,7 +194,7 @@ describe('messages between processes sharing sessions', { timeout: 10_000 }, () 
   it('an answer that cannot be passed on is refused with 503, not acknowledged', async () => {
     const { a, b, ephemeral } = linked();
     const h = await init(a);
-    const next = messages(await sse(a, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'ask' } }, h));
+    const next = sseMessages(await postStreaming(a, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'ask' } }, h));
     const asked = await next();
     await post(b, { jsonrpc: '2.0', id: 9, method: 'ping' }, h); // b holds a copy
     ephemeral.publish = () => Promise.reject(new StoreError('GW_STORE_UNAVAILABLE', 'down'));
@@ -260,7 +232,7 @@ describe('messages between processes sharing sessions', { timeout: 10_000 }, () 
     const { a, b } = linked(60_000);
     const h = await init(a);
     const stream = await b.fetch(new Request('http://localhost/mcp', { headers: { ...h, accept: 'text/event-stream' } }));
-    const next = messages(stream);
+    const next = sseMessages(stream);
     // subscribed on a after b opened its stream: b learns it from the change message
     assert.deepEqual((await post(a, { jsonrpc: '2.0', id: 1, method: 'resources/subscribe', params: { uri: 'test://r' } }, h)).json.result, {});
     await new Promise((r) => setTimeout(r, 20));
