@@ -147,7 +147,9 @@ export function resolvePolicy(config: PolicyConfig | undefined): ResolvedPolicy 
   const mode = conf.mode ?? 'auto';
   if (mode !== 'auto' && mode !== 'token' && mode !== 'elicitation') fail('confirmation.mode must be "auto", "token" or "elicitation"');
   const ttlMs = conf.ttlMs ?? 5 * MINUTE;
-  if (!Number.isInteger(ttlMs) || ttlMs < 1000 || ttlMs > 10 * MINUTE) fail('confirmation.ttlMs must be 1 s to 10 minutes');
+  // SECURITY 34: a confirmation token lives at most 5 minutes (the default): a human answers within
+  // that or confirms again, and a leaked token is of no use for long.
+  if (!Number.isInteger(ttlMs) || ttlMs < 1000 || ttlMs > 5 * MINUTE) fail('confirmation.ttlMs must be 1 s to 5 minutes');
 
   const toolsList = c.toolsList ?? 'all';
   if (toolsList !== 'all' && toolsList !== 'permitted') fail('toolsList must be "all" or "permitted"');

@@ -360,6 +360,13 @@ describe('expiry', () => {
       mock.timers.reset();
     }
   });
+  it('a lifetime is 1 s to 5 minutes (SECURITY 34): longer or shorter is refused at start-up', async () => {
+    const start = (ttlMs: number) => () => policyApp({ policy: { confirmation: { ttlMs } } });
+    for (const ttlMs of [5 * 60_000 + 1, 10 * 60_000, 999, 1.5e3 + 0.5]) {
+      assert.throws(start(ttlMs), (e: Error & { code?: string }) => e.code === 'GW_CONFIG_POLICY' && /confirmation\.ttlMs must be 1 s to 5 minutes/.test(e.message), String(ttlMs));
+    }
+    await Promise.all([1000, 5 * 60_000].map((ttlMs) => start(ttlMs)().close()));
+  });
 });
 
 describe('the audit trail of confirmations', () => {
