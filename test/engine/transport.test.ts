@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { defineTool } from '../../src/index.ts';
 import { META, MODERN, modern, post, session, testApp } from '../helpers/http.ts';
@@ -30,6 +31,23 @@ describe('transport guards (SECURITY 1-3)', () => {
     assert.equal(r.status, 403);
     assert.equal(r.json.error.code, -32600);
     assert.equal(calls.length, before);
+  });
+
+  it('refuses a request with no Host at all (node:http face): HTTP/1.0 gets 403 from us, HTTP/1.1 400 from Node', async () => {
+    const { port } = await app.listen({ port: 0, host: '127.0.0.1' });
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(request));
+        let out = '';
+        socket.setEncoding('utf8').on('data', (d: string) => (out += d)).on('end', () => resolve(out)).on('error', reject);
+      });
+    const body = JSON.stringify(call('no host'));
+    const before = calls.length;
+    for (const version of ['1.0', '1.1']) {
+      const answer = await raw(`POST /mcp HTTP/${version}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      assert.match(answer, version === '1.0' ? /^HTTP\/1\.1 403 [^]*Host not allowed/ : /^HTTP\/1\.1 400 /, answer);
+    }
+    assert.equal(calls.length, before, 'the tool did not run');
   });
 
   it('refuses a foreign Origin with 403; no Origin and loopback origins pass', async () => {
