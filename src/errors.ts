@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * Makes `value instanceof cls` true also for instances another copy of this module made. The CLI
- * loads gangway.config.ts through tsx's tsImport, which gives the config its own copy of
- * 'gangway', and a project may install two copies; a ToolError from either must read as one.
+ * loads a gangway.config.ts that Node reads as CommonJS through tsx's tsImport, which gives it its
+ * own copy of 'gangway', and a project may install two copies; a ToolError from either is one.
  * The brand is a registered symbol on the prototype. A subclass keeps the ordinary check
  * (a ToolError is not a ConfirmationError), yet its instances carry the parent's brand.
  */
@@ -23,6 +23,13 @@ export function brandClass(cls: abstract new (...args: never[]) => Error, name: 
     },
   });
 }
+
+const COPIES = Symbol.for('gangway.copies');
+const shared = globalThis as { [COPIES]?: number };
+shared[COPIES] = (shared[COPIES] ?? 0) + 1;
+
+/** How many copies of this module the process has loaded: more than one means two copies of gangway. */
+export const loadedCopies = (): number => shared[COPIES] ?? 0;
 
 /** Bad options: thrown by createGangway() and the CLI before anything listens. */
 export class GangwayConfigError extends Error {

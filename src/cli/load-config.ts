@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
+import { register, tsImport } from 'tsx/esm/api';
 import type { GangwayConfig } from '../config.ts';
 import type { Store } from '../store/types.ts';
-import { GangwayConfigError } from '../errors.ts';
+import { GangwayConfigError, loadedCopies } from '../errors.ts';
 
 /** The flags every command that works on a project's store takes (`parseArgs` options). */
 export const PROJECT_OPTIONS = {
@@ -32,9 +32,13 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<{ file
       throw new GangwayConfigError('GW_CONFIG_PARSE', `${file}: ${(err as Error).message}`);
     }
   } else {
-    // tsImport loads the file whatever its package's "type" says: a gangway.config.ts in a
-    // CommonJS package is compiled to CommonJS and its export arrives wrapped in `default`.
-    const mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
+    const mod = (await importConfig(file)) as { default?: unknown };
+    if (loadedCopies() > 1) {
+      process.stderr.write(
+        `gangway: note: ${file} loaded a second copy of gangway (about 1 s and 15 MB more at start)` +
+          (isEsm(file) ? '\n' : ': Node reads it as CommonJS; "type": "module" in its package.json avoids that\n'),
+      );
+    }
     let value = mod.default;
     if (value && typeof value === 'object' && 'default' in value && !('name' in value)) value = (value as { default: unknown }).default;
     config = typeof value === 'function' ? await (value as () => unknown)() : value;
@@ -90,4 +94,35 @@ export function projectStore(config: GangwayConfig, cwd: string, mustExist: bool
   const path = resolve(cwd, text.slice('sqlite:'.length, q < 0 ? undefined : q));
   if (mustExist && !existsSync(path)) return { refused: `no SQLite database at ${path}: nothing has been recorded there yet` };
   return `sqlite:${path}${options}`;
+}
+
+let registered: unknown;
+
+/**
+ * An ES module config joins this process's module graph (tsx's loader registered once), so its
+ * `import ... from 'gangway'` is the copy that serves it. A config Node reads as CommonJS (a .ts
+ * in a package without "type": "module") cannot (ERR_REQUIRE_CYCLE_MODULE): tsImport compiles it
+ * apart, with its own copy of gangway, and its export arrives wrapped in `default`.
+ */
+async function importConfig(file: string): Promise<unknown> {
+  if (!isEsm(file)) return tsImport(pathToFileURL(file).href, import.meta.url);
+  registered ??= register();
+  return import(pathToFileURL(file).href);
+}
+
+/** Whether Node reads `file` as an ES module: .mjs/.mts, or .js/.ts under a "type": "module" package.json. */
+function isEsm(file: string): boolean {
+  if (/\.m[jt]s$/.test(file)) return true;
+  if (/\.c[jt]s$/.test(file)) return false;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        return (JSON.parse(readFileSync(pkg, 'utf8')) as { type?: unknown }).type === 'module';
+      } catch {
+        return false; // Node refuses such a package.json anyway; tsImport reports it
+      }
+    }
+    if (dirname(dir) === dir) return false;
+  }
 }

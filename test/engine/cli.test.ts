@@ -29,11 +29,11 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: Ch
 }
 
 /** A project with `config` as its gangway.config.ts, and gangway installed as npm installs a file: dependency (a symlink). */
-function projectWith(name: string, config: string): string {
+function projectWith(name: string, config: string, type: 'module' | 'commonjs' = 'module'): string {
   const project = mkdtempSync(join(dir, `${name}-`));
   mkdirSync(join(project, 'node_modules'));
   symlinkSync(join(import.meta.dirname, '../..'), join(project, 'node_modules', 'gangway'), 'dir');
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name, private: true, ...(type === 'module' ? { type } : {}) }));
   writeFileSync(join(project, 'gangway.config.ts'), config);
   return project;
 }
@@ -80,7 +80,7 @@ describe('gangway CLI', () => {
     child.kill('SIGTERM');
   });
 
-  it("honours the errors a config throws with gangway's own classes (the config gets its own copy of the package)", async () => {
+  it("honours the errors a config throws with gangway's own classes, sharing the copy that serves it", async () => {
     const project = projectWith(
       'errors',
       `import { defineConfig, RpcError, ToolError } from 'gangway';
@@ -114,6 +114,34 @@ export default defineConfig({
       };
       assert.deepEqual(refused.error, { code: -32042, message: 'Refused by the product', data: { why: 'test' } });
       assert.doesNotMatch(out(), /tool handler threw/, 'nothing was logged as a crash');
+      assert.doesNotMatch(out(), /second copy of gangway/, 'an ES module config shares the copy that serves it');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('serves a config Node reads as CommonJS that imports from gangway, and says how to avoid its second copy', async () => {
+    const project = projectWith(
+      'commonjs',
+      `import { defineConfig, ToolError } from 'gangway';
+export default defineConfig({
+  name: 'commonjs', version: '1.0.0', store: 'memory',
+  tools: [{ name: 'find_order', description: 'Finds an order', input: { type: 'object' }, handler: () => { throw new ToolError('Order not found'); } }],
+});
+`,
+      'commonjs',
+    );
+    const { child, url, out } = await start(['--cwd', project, '--port', '0']);
+    try {
+      const post = (body: unknown, session?: string) =>
+        fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(session ? { 'mcp-session-id': session } : {}) }, body: JSON.stringify(body) });
+      const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {} } });
+      const found = (await (await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'find_order', arguments: {} } }, init.headers.get('mcp-session-id')!)).json()) as {
+        result: { content: Array<{ text: string }> };
+      };
+      assert.equal(found.result.content[0]!.text, 'Order not found');
+      const notes = out().split('\n').filter((l) => l.includes('second copy of gangway'));
+      assert.deepEqual(notes, [`gangway: note: ${join(project, 'gangway.config.ts')} loaded a second copy of gangway (about 1 s and 15 MB more at start): Node reads it as CommonJS; "type": "module" in its package.json avoids that`]);
     } finally {
       child.kill('SIGTERM');
     }

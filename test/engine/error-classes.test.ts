@@ -5,9 +5,9 @@ import { ConfirmationError } from '../../src/policy/confirmation.ts';
 import { StoreConfigError, StoreError } from '../../src/store/errors.ts';
 
 /**
- * The CLI hands gangway.config.ts its own copy of the package (tsx's tsImport), so a ToolError a
- * handler throws comes from another copy of errors.ts than the one the server checks against.
- * A query string gives this test such a second copy.
+ * The CLI loads a gangway.config.ts that Node reads as CommonJS with tsx's tsImport, which gives
+ * it its own copy of the package: a ToolError its handler throws comes from another copy of
+ * errors.ts than the one the server checks against. A query string gives this test such a copy.
  */
 const copyOf = async (path: string) => import(`${new URL(path, import.meta.url).href}?second-copy`);
 
