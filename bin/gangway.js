@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The CLI runs the compiled package (dist/); in a checkout, `--conditions=gangway-source` (npm run
-// demo, npm test) runs src/ instead, through tsx. A user's gangway.config.ts is loaded with tsx's
-// tsImport either way (src/cli/load-config.ts), which needs no global loader.
+// demo, npm test) runs src/ instead, through tsx. A user's gangway.config.ts is compiled by tsx
+// either way, when src/cli/load-config.ts loads it.
 import { fileURLToPath } from 'node:url';
 
 const entry = import.meta.resolve('#cli');
