@@ -35,7 +35,7 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<{ file
     const mod = (await importConfig(file)) as { default?: unknown };
     if (loadedCopies() > 1) {
       process.stderr.write(
-        `gangway: note: ${file} loaded a second copy of gangway (about 1 s and 15 MB more at start)` +
+        `gangway: note: ${file} loaded a second copy of gangway (about 1 s and 40 MB more at start)` +
           (isEsm(file) ? '\n' : ': Node reads it as CommonJS; "type": "module" in its package.json avoids that\n'),
       );
     }

@@ -141,7 +141,7 @@ export default defineConfig({
       };
       assert.equal(found.result.content[0]!.text, 'Order not found');
       const notes = out().split('\n').filter((l) => l.includes('second copy of gangway'));
-      assert.deepEqual(notes, [`gangway: note: ${join(project, 'gangway.config.ts')} loaded a second copy of gangway (about 1 s and 15 MB more at start): Node reads it as CommonJS; "type": "module" in its package.json avoids that`]);
+      assert.deepEqual(notes, [`gangway: note: ${join(project, 'gangway.config.ts')} loaded a second copy of gangway (about 1 s and 40 MB more at start): Node reads it as CommonJS; "type": "module" in its package.json avoids that`]);
     } finally {
       child.kill('SIGTERM');
     }
