@@ -101,7 +101,7 @@ export function init(dir: string, out: NodeJS.WritableStream = process.stdout): 
   out.write(
     `Created ${name} in ${target}:\n${Object.keys(files)
       .map((f) => `  ${f}\n`)
-      .join('')}\nNext:\n  cd ${dir}\n  gangway serve\n`,
+      .join('')}\nNext:\n  cd ${dir}\n  gangway serve\n\nBefore importing from 'gangway' in the config (ToolError, defineTool...), run \`npm install\` there:\nits package.json points at this copy of Gangway.\n`,
   );
   return 0;
 }

@@ -32,7 +32,9 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<{ file
       throw new GangwayConfigError('GW_CONFIG_PARSE', `${file}: ${(err as Error).message}`);
     }
   } else {
-    const mod = (await importConfig(file)) as { default?: unknown };
+    const mod = (await importConfig(file).catch((err: unknown) => {
+      throw notInstalled(err, file) ?? err;
+    })) as { default?: unknown };
     if (loadedCopies() > 1) {
       process.stderr.write(
         `gangway: note: ${file} loaded a second copy of gangway (about 1 s and 40 MB more at start)` +
@@ -125,4 +127,14 @@ function isEsm(file: string): boolean {
     }
     if (dirname(dir) === dir) return false;
   }
+}
+
+/** A package the config imports is not installed: one clear line instead of a stack. */
+function notInstalled(err: unknown, file: string): GangwayConfigError | undefined {
+  const e = err as { code?: unknown; message?: unknown };
+  if ((e?.code !== 'ERR_MODULE_NOT_FOUND' && e?.code !== 'MODULE_NOT_FOUND') || typeof e.message !== 'string') return undefined;
+  const name = /Cannot find (?:package|module) '([^']+)'/.exec(e.message)?.[1];
+  if (!name || name.startsWith('.') || name.startsWith('/')) return undefined; // a missing file of the project: its stack says where
+  const hint = name === 'gangway' ? ' (a project made by `gangway init` lists it in its package.json)' : '';
+  return new GangwayConfigError('GW_CONFIG_IMPORT', `${file} imports '${name}', which is not installed: run \`npm install\` in ${dirname(file)}${hint}`);
 }

@@ -44,6 +44,7 @@ describe('gangway CLI', () => {
     const init = spawnSync(process.execPath, [BIN, 'init', project], { encoding: 'utf8' });
     assert.equal(init.status, 0, init.stderr);
     assert.match(readFileSync(join(project, 'gangway.config.ts'), 'utf8'), /satisfies GangwayConfig/);
+    assert.match(init.stdout, /Before importing from 'gangway' in the config .*, run `npm install` there/);
 
     const again = spawnSync(process.execPath, [BIN, 'init', project], { encoding: 'utf8' });
     assert.equal(again.status, 2);
@@ -144,6 +145,18 @@ export default defineConfig({
       assert.deepEqual(notes, [`gangway: note: ${join(project, 'gangway.config.ts')} loaded a second copy of gangway (about 1 s and 40 MB more at start): Node reads it as CommonJS; "type": "module" in its package.json avoids that`]);
     } finally {
       child.kill('SIGTERM');
+    }
+  });
+
+  it('reports a package the config imports but the project has not installed as one line with exit code 2', () => {
+    for (const [name, hint] of [['gangway', ' (a project made by `gangway init` lists it in its package.json)'], ['left-pad-nope', '']] as const) {
+      const project = mkdtempSync(join(dir, 'not-installed-'));
+      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'not-installed', private: true, type: 'module' }));
+      writeFileSync(join(project, 'gangway.config.ts'), `import * as m from '${name}';\nexport default { name: 'x', version: '1.0.0', store: 'memory', m };\n`);
+      const r = spawnSync(process.execPath, [BIN, 'serve', '--cwd', project], { encoding: 'utf8' });
+      assert.equal(r.status, 2, r.stderr);
+      const file = join(project, 'gangway.config.ts');
+      assert.equal(r.stderr, `gangway: ${file} imports '${name}', which is not installed: run \`npm install\` in ${project}${hint} [GW_CONFIG_IMPORT]\n`);
     }
   });
 
