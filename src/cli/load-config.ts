@@ -136,5 +136,5 @@ function notInstalled(err: unknown, file: string): GangwayConfigError | undefine
   const name = /Cannot find (?:package|module) '([^']+)'/.exec(e.message)?.[1];
   if (!name || name.startsWith('.') || name.startsWith('/')) return undefined; // a missing file of the project: its stack says where
   const hint = name === 'gangway' ? ' (a project made by `gangway init` lists it in its package.json)' : '';
-  return new GangwayConfigError('GW_CONFIG_IMPORT', `${file} imports '${name}', which is not installed: run \`npm install\` in ${dirname(file)}${hint}`);
+  return new GangwayConfigError('GW_CONFIG_IMPORT', `${file} needs '${name}', which is not installed: run \`npm install\` in ${dirname(file)}${hint}`);
 }

@@ -38,6 +38,10 @@ function projectWith(name: string, config: string, type: 'module' | 'commonjs' =
   return project;
 }
 
+/** JSON-RPC POSTs to a served endpoint, in a 2025 session once one is named. */
+const poster = (url: string) => (body: unknown, session?: string) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(session ? { 'mcp-session-id': session } : {}) }, body: JSON.stringify(body) });
+
 describe('gangway CLI', () => {
   it('init scaffolds a project that serves out of the box, and stops cleanly on SIGTERM', async () => {
     const project = join(dir, 'shop');
@@ -96,12 +100,7 @@ export default defineConfig({
     );
     const { child, url, out } = await start(['--cwd', project, '--port', '0']);
     try {
-      const post = async (body: unknown, session?: string) =>
-        fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...(session ? { 'mcp-session-id': session } : {}) },
-          body: JSON.stringify(body),
-        });
+      const post = poster(url);
       const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {} } });
       const session = init.headers.get('mcp-session-id')!;
       const found = (await (await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'find_order', arguments: {} } }, session)).json()) as {
@@ -134,8 +133,7 @@ export default defineConfig({
     );
     const { child, url, out } = await start(['--cwd', project, '--port', '0']);
     try {
-      const post = (body: unknown, session?: string) =>
-        fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(session ? { 'mcp-session-id': session } : {}) }, body: JSON.stringify(body) });
+      const post = poster(url);
       const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {} } });
       const found = (await (await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'find_order', arguments: {} } }, init.headers.get('mcp-session-id')!)).json()) as {
         result: { content: Array<{ text: string }> };
@@ -156,7 +154,7 @@ export default defineConfig({
       const r = spawnSync(process.execPath, [BIN, 'serve', '--cwd', project], { encoding: 'utf8' });
       assert.equal(r.status, 2, r.stderr);
       const file = join(project, 'gangway.config.ts');
-      assert.equal(r.stderr, `gangway: ${file} imports '${name}', which is not installed: run \`npm install\` in ${project}${hint} [GW_CONFIG_IMPORT]\n`);
+      assert.equal(r.stderr, `gangway: ${file} needs '${name}', which is not installed: run \`npm install\` in ${project}${hint} [GW_CONFIG_IMPORT]\n`);
     }
   });
 
