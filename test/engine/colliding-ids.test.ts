@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { defineTool, type Gangway } from '../../src/index.ts';
-import { META, MODERN, post, postStreaming, sseMessages, testApp } from '../helpers/http.ts';
+import { mcpRequest, META, MODERN, post, postStreaming, sseMessages, testApp } from '../helpers/http.ts';
 
 /**
  * SECURITY 6 (CVE-2026-25536): an answer never reaches another caller, even when their JSON-RPC
@@ -51,12 +51,7 @@ function message(text: string): { id: unknown; result?: { content: Array<{ text:
 
 /** One POST through the fetch face (in-process) or the node:http face (a listening server). */
 async function send(face: 'fetch' | 'node', body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string }> {
-  const init = {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-    body: JSON.stringify(body),
-  };
-  const res = face === 'fetch' ? await app.fetch(new Request('http://localhost/mcp', init)) : await fetch(url, init);
+  const res = face === 'fetch' ? await app.fetch(mcpRequest(body, headers)) : await fetch(mcpRequest(body, headers, false, url));
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 

@@ -19,19 +19,22 @@ export interface Posted {
   json: any;
 }
 
+/** A JSON-RPC POST as MCP clients send it; `raw` sends `body` as it is. */
+export function mcpRequest(body: unknown, headers: Record<string, string> = {}, raw = false, url = 'http://localhost/mcp'): Request {
+  return new Request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body: raw ? (body as string) : JSON.stringify(body),
+  });
+}
+
 export async function post(
   app: Gangway,
   body: unknown,
   headers: Record<string, string> = {},
   raw = false,
 ): Promise<Posted> {
-  const res = await app.fetch(
-    new Request('http://localhost/mcp', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-      body: raw ? (body as string) : JSON.stringify(body),
-    }),
-  );
+  const res = await app.fetch(mcpRequest(body, headers, raw));
   const text = await res.text();
   let json: unknown;
   try {
@@ -107,11 +110,5 @@ export function sseMessages(res: Response): () => Promise<Record<string, unknown
 
 /** A POST whose answer is read as a stream (see sseMessages). */
 export function postStreaming(app: Gangway, body: unknown, headers: Record<string, string>): Promise<Response> {
-  return app.fetch(
-    new Request('http://localhost/mcp', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-      body: JSON.stringify(body),
-    }),
-  );
+  return app.fetch(mcpRequest(body, headers));
 }
