@@ -32,13 +32,14 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<{ file
       throw new GangwayConfigError('GW_CONFIG_PARSE', `${file}: ${(err as Error).message}`);
     }
   } else {
-    const mod = (await importConfig(file).catch((err: unknown) => {
+    const esm = isEsm(file);
+    const mod = (await importConfig(file, esm).catch((err: unknown) => {
       throw notInstalled(err, file) ?? err;
     })) as { default?: unknown };
     if (loadedCopies() > 1) {
       process.stderr.write(
         `gangway: note: ${file} loaded a second copy of gangway (about 1 s and 40 MB more at start)` +
-          (isEsm(file) ? '\n' : ': Node reads it as CommonJS; "type": "module" in its package.json avoids that\n'),
+          (esm ? '\n' : ': Node reads it as CommonJS; "type": "module" in its package.json avoids that\n'),
       );
     }
     let value = mod.default;
@@ -106,8 +107,8 @@ let registered: unknown;
  * in a package without "type": "module") cannot (ERR_REQUIRE_CYCLE_MODULE): tsImport compiles it
  * apart, with its own copy of gangway, and its export arrives wrapped in `default`.
  */
-async function importConfig(file: string): Promise<unknown> {
-  if (!isEsm(file)) return tsImport(pathToFileURL(file).href, import.meta.url);
+async function importConfig(file: string, esm: boolean): Promise<unknown> {
+  if (!esm) return tsImport(pathToFileURL(file).href, import.meta.url);
   registered ??= register();
   return import(pathToFileURL(file).href);
 }
